@@ -1,0 +1,175 @@
+# upfunnel - one non-recursive Makefile (see README.md "Building").
+#
+#   make deps          install the Debian packages the build needs (when missing)
+#   make               build ./upfunnel and libupfserve (release)
+#   make test          deps + build + run every Check suite
+#   make san           the suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench         performance figures (never run by the tests)
+#   make check-data    slower checks against the public data sets in ../shared/data
+#   make install       libupfserve, its header and pkg-config file under PREFIX
+#
+# Sources are found by wildcard and test suites by their `Suite *x_suite(void)`
+# definitions, so adding a file needs no edit here.
+
+VARIANT ?= release
+VARIANTS := debug release san
+ifeq ($(filter $(VARIANT),$(VARIANTS)),)
+$(error VARIANT=$(VARIANT) is not one of: $(VARIANTS))
+endif
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+BUILD := build/$(VARIANT)
+
+# Debian packages: the build needs the first line, benchmarks also the second.
+DEB_PKGS := gcc make pkg-config libopenblas-dev libhdf5-dev libyaml-dev check
+DEB_BENCH_PKGS := python3 python3-numpy python3-h5py python3-pandas python3-xgboost
+
+NEEDS_DEPS := $(filter-out deps bench-deps clean print-config help,$(or $(MAKECMDGOALS),all))
+ifneq ($(NEEDS_DEPS),)
+PKGS := hdf5 yaml-0.1 openblas
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+ifeq ($(DEPS_LIBS),)
+$(error pkg-config finds no hdf5/yaml-0.1/openblas: run 'make deps' first)
+endif
+endif
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wvla -Wwrite-strings -Wcast-align -Wundef -Wformat=2 -Wdouble-promotion \
+        -Wno-format-truncation
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+# -ffp-contract=off: no fused multiply-add behind our back, so results do not
+# depend on the compiler (STYLE.md section 7).
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -ffp-contract=off -pthread -MMD -MP $(WARN)
+ifeq ($(VARIANT),debug)
+OPT := -O0 -g
+else ifeq ($(VARIANT),release)
+OPT := -O2 -g -DNDEBUG
+else
+OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ifeq ($(NATIVE),1)
+OPT += -march=native
+endif
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
+LDFLAGS_ALL := -pthread $(filter -fsanitize=%,$(OPT)) $(LDFLAGS)
+
+# model/ is the serving runtime's folder: libc and libm only, no third-party
+# include paths, stricter conversions, position-independent for the .so.
+RUNTIME_SRC := $(filter-out model/cli_%.c model/fuzz_%.c,$(wildcard model/*.c))
+TOOL_SRC := $(wildcard model/cli_*.c datasets/*.c eval/*.c train/*.c)
+MAIN_SRC := train/main.c
+APP_SRC := $(filter-out $(MAIN_SRC),$(TOOL_SRC))
+TEST_SRC := $(wildcard tests/test_*.c) tests/run_tests.c
+
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+LIB_A := $(BUILD)/libupfserve.a
+LIB_SO := $(BUILD)/libupfserve.so
+BIN := $(BUILD)/upfunnel
+TEST_BIN := $(BUILD)/run_tests
+
+.PHONY: all deps bench-deps test check san run-tests bench check-data install clean print-config \
+        check-headers check-runtime-deps help
+.DEFAULT_GOAL := all
+
+all: $(BIN) $(LIB_A) $(LIB_SO) $(if $(filter release,$(VARIANT)),upfunnel)
+	$(info upfunnel: $(VARIANT) build in $(BUILD) with $(CC) $(OPT))
+
+upfunnel: $(BIN)
+	cp $< $@
+
+$(BUILD)/model/%.o: model/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wconversion -fPIC -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(DEPS_CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/tests -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(DEPS_CFLAGS) -c $< -o $@
+
+$(LIB_A): $(RUNTIME_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(RUNTIME_OBJ)
+	$(CC) -shared -Wl,-soname,libupfserve.so.0 $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BIN): $(MAIN_OBJ) $(APP_OBJ) $(RUNTIME_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) -lm
+
+# The suite list is generated from the test files, so a new suite needs no registration.
+$(BUILD)/tests/suites.inc: $(wildcard tests/test_*.c)
+	@mkdir -p $(dir $@)
+	@grep -ho '^Suite \*[a-z0-9_]*_suite(void)' $^ | sed 's/^Suite \*\([a-z0-9_]*\)_suite(void)/UPF_SUITE(\1)/' > $@.tmp
+	@mv $@.tmp $@
+
+$(BUILD)/tests/run_tests.o: $(BUILD)/tests/suites.inc
+
+$(TEST_BIN): $(TEST_OBJ) $(APP_OBJ) $(RUNTIME_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) $(CHECK_LIBS) -lm
+
+# ---- installing what the build needs ----
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all present ($(DEB_PKGS))"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	{ $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$missing; }
+
+bench-deps: deps
+	@missing=""; for p in $(DEB_BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	{ $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$missing; }
+
+# ---- tests ----
+
+# `test` re-enters make so pkg-config is asked again after `deps` installed things.
+test: deps
+	@$(MAKE) --no-print-directory VARIANT=release run-tests
+
+san: deps
+	@$(MAKE) --no-print-directory VARIANT=san run-tests
+
+check: run-tests
+
+# OPENBLAS_NUM_THREADS=1: tests are deterministic and do not oversubscribe.
+# UPF_BIN lets end-to-end tests call the command of the same variant.
+run-tests: $(TEST_BIN) $(BIN)
+	OPENBLAS_NUM_THREADS=1 UPF_BIN=$(BIN) ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)
+
+check-data: deps
+	@$(MAKE) --no-print-directory VARIANT=release all $(BUILD)/run_tests
+	OPENBLAS_NUM_THREADS=1 UPF_BIN=build/release/upfunnel UPF_CHECK_DATA=1 CK_RUN_SUITE=$(SUITE) build/release/run_tests
+
+# Every public header compiles alone.
+check-headers:
+	@for h in $(wildcard model/*.h datasets/*.h eval/*.h train/*.h); do \
+	  printf '#include "%s"\n' "$$h" | $(CC) $(BASE_CFLAGS) $(DEPS_CFLAGS) -I. -x c -fsyntax-only - || exit 1; \
+	done; echo "check-headers: ok"
+
+print-config:
+	@echo "VARIANT=$(VARIANT) CC=$(CC)"; echo "CFLAGS=$(CFLAGS_ALL)"; \
+	echo "DEPS_CFLAGS=$(DEPS_CFLAGS)"; echo "DEPS_LIBS=$(DEPS_LIBS)"; echo "CHECK_LIBS=$(CHECK_LIBS)"
+
+clean:
+	rm -rf build upfunnel
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
