@@ -67,6 +67,7 @@ TOOL_SRC := $(wildcard model/cli_*.c datasets/*.c eval/*.c train/*.c)
 MAIN_SRC := train/main.c
 APP_SRC := $(filter-out $(MAIN_SRC),$(TOOL_SRC))
 TEST_SRC := $(wildcard tests/test_*.c) tests/run_tests.c
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
@@ -77,8 +78,9 @@ LIB_A := $(BUILD)/libupfserve.a
 LIB_SO := $(BUILD)/libupfserve.so
 BIN := $(BUILD)/upfunnel
 TEST_BIN := $(BUILD)/run_tests
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps bench-deps test check san run-tests bench check-data install clean print-config \
+.PHONY: all deps bench-deps test check san run-tests bench bench-build check-data install clean print-config \
         check-headers check-runtime-deps help
 .DEFAULT_GOAL := all
 
@@ -121,6 +123,11 @@ $(BUILD)/tests/run_tests.o: $(BUILD)/tests/suites.inc
 $(TEST_BIN): $(TEST_OBJ) $(APP_OBJ) $(RUNTIME_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) $(CHECK_LIBS) -lm
 
+# Benchmark programs: tests/bench/bench_<name>.c, one executable each.
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(APP_OBJ) $(RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) -lm
+
 # ---- installing what the build needs ----
 
 deps:
@@ -154,6 +161,14 @@ check: run-tests
 # UPF_BIN lets end-to-end tests call the command of the same variant.
 run-tests: $(TEST_BIN) $(BIN)
 	OPENBLAS_NUM_THREADS=1 UPF_BIN=$(BIN) ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)
+
+# Benchmarks print figures (and peers' figures from the same run); they never
+# assert a time. BENCH=name runs one (tests/bench/bench_<name>.sh).
+bench: bench-deps
+	@$(MAKE) --no-print-directory VARIANT=release all bench-build
+	@tests/bench/run.sh $(BENCH)
+
+bench-build: $(BENCH_BIN)
 
 check-data: deps
 	@$(MAKE) --no-print-directory VARIANT=release all $(BUILD)/run_tests

@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "commands.h"
 
+static int cmd_data(int argc, char **argv);
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -14,8 +16,58 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    { "data", cmd_data, "import, inspect, split and generate datasets (import, info, split, synth)" },
+    { "train", upf_cmd_train, "run an experiment from a YAML config into a run directory" },
+    { "sweep", upf_cmd_sweep, "run a grid of experiments and rank them" },
+    { "eval", upf_cmd_eval, "score TREC run files against qrels with the ranking metrics" },
+    { "compare", upf_cmd_compare, "paired comparison of two runs over users" },
+    { "export", upf_cmd_export, "write a run's model as a .upf file (f32, f16 or int8)" },
+    { "inspect", upf_cmd_inspect, "show a .upf model file: header, sections, metadata, tensors" },
+    { "score", upf_cmd_score, "answer JSON-lines scoring requests with a .upf model" },
+    { "triggers", upf_cmd_triggers, "plan and back-test lifecycle messages" },
     { "version", upf_cmd_version, "print the version" },
 };
+
+static const command data_commands[] = {
+    { "import", upf_cmd_data_import, "import CSV files or a public data set (--preset) into HDF5" },
+    { "info", upf_cmd_data_info, "summarize a dataset file" },
+    { "split", upf_cmd_data_split, "split a dataset's interactions into train and test" },
+    { "synth", upf_cmd_data_synth, "generate a shop's history with planted structure" },
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static int dispatch(const command *table, size_t n, const char *prefix, int argc, char **argv)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(argv[0], table[i].name) == 0) {
+            if (!table[i].run) {
+                upf_cli_error("'%s%s' is not part of this build", prefix, argv[0]);
+                return UPF_EXIT_FAIL;
+            }
+            return table[i].run(argc, argv);
+        }
+    return -1;
+}
+
+static void list_commands(FILE *f, const command *table, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (table[i].run) fprintf(f, "  %-10s %s\n", table[i].name, table[i].summary);
+}
+
+static int cmd_data(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs("usage: upfunnel data <command> [options]\n\ncommands:\n", argc < 2 ? stderr : stdout);
+        list_commands(argc < 2 ? stderr : stdout, data_commands, N_OF(data_commands));
+        return argc < 2 ? UPF_EXIT_USAGE : UPF_EXIT_OK;
+    }
+    int rc = dispatch(data_commands, N_OF(data_commands), "data ", argc - 1, argv + 1);
+    if (rc >= 0) return rc;
+    upf_cli_error("'%s' is not an upfunnel data command", argv[1]);
+    return UPF_EXIT_USAGE;
+}
 
 static void usage(FILE *f)
 {
@@ -28,8 +80,7 @@ static void usage(FILE *f)
           "\n"
           "commands:\n",
           f);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    list_commands(f, commands, N_OF(commands));
     fputs("\n"
           "exit status: 0 success, 1 runtime failure, 2 usage or config error,\n"
           "3 a quality gate failed.\n",
@@ -55,12 +106,10 @@ int main(int argc, char **argv)
         return UPF_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) return upf_cmd_version(argc - 1, argv + 1);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            upf_cli_install_signals();
-            upf_cli_setup_log(UPF_LOG_INFO, 0);
-            return commands[i].run(argc - 1, argv + 1);
-        }
+    upf_cli_install_signals();
+    upf_cli_setup_log(UPF_LOG_INFO, 0);
+    int rc = dispatch(commands, N_OF(commands), "", argc - 1, argv + 1);
+    if (rc >= 0) return rc;
     upf_cli_error("'%s' is not an upfunnel command", argv[1]);
     usage(stderr);
     return UPF_EXIT_USAGE;

@@ -1,0 +1,71 @@
+/* kinds.h - what each model kind stores: the tensor and metadata names that
+ * trainers write and the runtime reads. One table of truth for both sides;
+ * model/kinds.c checks a file's contents against it at open.
+ *
+ * Common metadata (every kind):
+ *   model.family (STR)        config's model.family, e.g. "ranker", "popularity", "aft"
+ *   train.seed (U64), train.config_yaml (STR: the resolved config),
+ *   data.time_min / data.time_max (I64, unix s), data.path (STR),
+ *   eval.<metric> (F64)       headline metrics at export, e.g. eval.ndcg_at_10
+ *   provenance.created_unix (I64, optional; tests pin or omit it)
+ */
+#ifndef UPF_KINDS_H
+#define UPF_KINDS_H
+
+/* ---- UPF_KIND_RANKER: score(u, i) = item_bias[i] + dot(user_vec(u), item_factors[i]) ----
+ * Popularity baselines export as a ranker with dim 0 (bias only).
+ * A known user's vector is user_factors[u] (id part plus attributes, summed at
+ * export). A user described by an attribute profile gets
+ *   sum_a w_a * user_attr_factors[a]
+ * and recent items add mean(item_factors[recent]) * ranker.recent_weight. */
+#define UPF_T_ITEM_FACTORS "item_factors"           /* F32/F16/I8S (n_items, dim) */
+#define UPF_T_ITEM_BIAS "item_bias"                 /* F32 (n_items) */
+#define UPF_T_USER_FACTORS "user_factors"           /* F32/F16/I8S (n_users, dim), optional */
+#define UPF_T_USER_ATTR_FACTORS "user_attr_factors" /* F32/F16/I8S (n_user_attrs, dim), optional */
+#define UPF_T_ITEM_FLAGS "item_flags"               /* U8 (n_items), optional: bit0 in stock */
+#define UPF_M_DIM "ranker.dim"                      /* U64 */
+#define UPF_M_RECENT_WEIGHT "ranker.recent_weight"  /* F64, default 1 */
+#define UPF_M_ITEM_IDS "items.ids"                  /* STR_ARRAY (n_items) original ids */
+#define UPF_M_USER_IDS "users.ids"                  /* STR_ARRAY (n_users), optional */
+#define UPF_M_USER_ATTR_NAMES "user_attrs.names"    /* STR_ARRAY (n_user_attrs), optional */
+
+/* ---- UPF_KIND_COOCCUR: score(recent items R, i) = sum_{j in R} sim[j][i] ----
+ * Top neighbours per item, CSR over items. */
+#define UPF_T_NEIGHBOR_PTR "neighbor_ptr"           /* I64 (n_items+1) */
+#define UPF_T_NEIGHBOR_IDX "neighbor_idx"           /* I32 (nnz) */
+#define UPF_T_NEIGHBOR_SIM "neighbor_sim"           /* F32 (nnz) */
+
+/* ---- UPF_KIND_LIFETIME_AFT: log T = x.beta + sigma * W ----
+ * x is the standardized feature vector ((raw - center) / scale) with a trailing
+ * 1 for the intercept; W is standard extreme-value (Weibull) or logistic
+ * (log-logistic). Time unit: days. */
+#define UPF_M_AFT_DIST "aft.distribution"           /* STR "weibull" | "loglogistic" */
+#define UPF_M_AFT_BETA "aft.beta"                   /* F64_ARRAY (n_features + 1), intercept last */
+#define UPF_M_AFT_LOG_SIGMA "aft.log_sigma"         /* F64 */
+#define UPF_M_AFT_FEATURES "features.names"         /* STR_ARRAY (n_features) */
+#define UPF_M_AFT_CENTER "features.center"          /* F64_ARRAY (n_features) */
+#define UPF_M_AFT_SCALE "features.scale"            /* F64_ARRAY (n_features), > 0 */
+#define UPF_M_AFT_HORIZON "aft.horizon_days"        /* F64: the H of P(no purchase within H) */
+#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again) */
+
+/* ---- UPF_KIND_LIFETIME_BGNBD: Fader, Hardie & Lee (2005); time unit weeks ---- */
+#define UPF_M_BGNBD_R "bgnbd.r"                     /* F64 */
+#define UPF_M_BGNBD_ALPHA "bgnbd.alpha"             /* F64 */
+#define UPF_M_BGNBD_A "bgnbd.a"                     /* F64 */
+#define UPF_M_BGNBD_B "bgnbd.b"                     /* F64 */
+#define UPF_M_GG_P "gamma_gamma.p"                  /* F64, optional */
+#define UPF_M_GG_Q "gamma_gamma.q"                  /* F64, optional */
+#define UPF_M_GG_GAMMA "gamma_gamma.gamma"          /* F64, optional */
+
+/* ---- UPF_KIND_UPLIFT: per arm a logistic response model ----
+ * p_arm(x) = sigmoid(x . weights[arm]) with x standardized as for AFT (trailing
+ * 1 for the intercept); uplift of arm k = p_k(x) - p_0(x). The
+ * class-transformation model stores one row that predicts uplift directly
+ * (uplift.method says which). */
+#define UPF_T_UPLIFT_WEIGHTS "uplift_weights"       /* F32 (n_rows, n_features + 1) */
+#define UPF_M_UPLIFT_METHOD "uplift.method"         /* STR "two_model" | "class_transform" | "interaction" */
+#define UPF_M_UPLIFT_ARMS "uplift.arms"             /* STR_ARRAY (n_arms), arm 0 the control */
+#define UPF_M_UPLIFT_OUTCOME "uplift.outcome"       /* STR */
+/* features.names / features.center / features.scale as for AFT */
+
+#endif
