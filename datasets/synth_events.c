@@ -322,8 +322,8 @@ static upf_status simulate_user(user_sim *s, upf_err *err)
     s->n_rb = 0;
     int arm = t->user_arm[u];
     s->t_w0 = s->t_w1 = 0;
-    if (arm >= 0) {
-        s->t_w0 = t->campaign_time;
+    if (arm >= 0) { /* from an hour before the send, so no session spills a natural purchase into it */
+        s->t_w0 = t->campaign_time - SYN_SESSION_SPAN;
         s->t_w1 = t->campaign_time + t->campaign_window;
     }
 
@@ -332,7 +332,7 @@ static upf_status simulate_user(user_sim *s, upf_err *err)
     double t_occ = signup + upf_rng_exponential(&s->r) * FIRST_PURCHASE_DAYS * SYN_DAY;
     double browse_gap = p->browse_ratio > 0.0 ? mean_days / p->browse_ratio * SYN_DAY : 0.0;
     double t_browse = browse_gap > 0.0 ? (signup > start ? signup : start) + upf_rng_exponential(&s->r) * browse_gap : none;
-    double t_camp = arm >= 0 ? (double)t->campaign_time : none, t_order = none;
+    double t_camp = arm >= 0 ? (double)s->t_w0 : none, t_order = none;
     int32_t occasions = 0;
 
     for (;;) {

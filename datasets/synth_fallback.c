@@ -1,8 +1,11 @@
 /* synth_fallback.c - TEMPORARY weak stand-ins for the dataset layer (branch
- * `datasets`: upf_dataset_free, _validate, _write, upf_event_type_name), so
+ * `datasets`: upf_dataset_free, _validate, _write, upf_event_type_name,
+ * upf_attrs_find), so
  * this branch builds and its tests run before that branch is merged. The real
  * (strong) definitions win at link time; this file goes away at the merge.
  */
+#include <string.h>
+
 #include "dataset.h"
 
 upf_status upf_dataset_write(const upf_dataset *ds, const char *path, upf_err *err);
@@ -108,4 +111,11 @@ __attribute__((weak)) const char *upf_event_type_name(int type)
     static const char *const names[UPF_EV_TYPE_COUNT] = { "none",   "view",   "cart",   "purchase",
                                                           "search", "rating", "return", "tag" };
     return type > 0 && type < UPF_EV_TYPE_COUNT ? names[type] : "none";
+}
+
+__attribute__((weak)) int32_t upf_attrs_find(const upf_attrs *a, const char *name)
+{
+    for (size_t k = 0; k < a->names.n; k++)
+        if (strcmp(upf_strings_get(&a->names, k), name) == 0) return (int32_t)k;
+    return -1;
 }
