@@ -39,6 +39,7 @@ static const struct opt {
     { "--start", "start", O_DATE, offsetof(upf_synth_params, start), "YYYY-MM-DD", "first day of the range (UTC)" },
     { "--categories", "n_categories", O_U32, offsetof(upf_synth_params, n_categories), "N", "categories, 2..40" },
     { "--brands", "n_brands", O_U32, offsetof(upf_synth_params, n_brands), "N", "brands nested in categories (0: items/16)" },
+    { "--brand-styles", "n_styles", O_U32, offsetof(upf_synth_params, n_styles), "S", "latent brand styles (brands of a style share a taste vector)" },
     { "--dim", "dim", O_U32, offsetof(upf_synth_params, dim), "K", "dimension of the latent tastes" },
     { "--affinity", "affinity", O_F64, offsetof(upf_synth_params, affinity), "X", "strength of category preferences (sd of affinities)" },
     { "--brand-affinity", "brand_affinity", O_F64, offsetof(upf_synth_params, brand_affinity), "X", "strength of brand preferences" },

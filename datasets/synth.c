@@ -25,8 +25,9 @@ upf_synth_params upf_synth_params_default(void)
     p.n_categories = 40;
     p.n_brands = 0;
     p.dim = 8;
-    p.affinity = 1.0;
-    p.brand_affinity = 0.7;
+    p.n_styles = 12;
+    p.affinity = 1.5;
+    p.brand_affinity = 1.0;
     p.zipf = 1.0;
     p.new_item_share = 0.15;
     p.cold_item_share = 0.05;
@@ -81,6 +82,7 @@ upf_status upf_synth_params_check(const upf_synth_params *p, upf_err *err)
         return upf_err_set(err, UPF_ERR_ARG, "synth: n_brands: expected 0 (auto) or %u..%d (got %u)", p->n_categories,
                            UPF_SYNTH_MAX_BRANDS, p->n_brands);
     CHECK_RANGE(dim, 1, UPF_SYNTH_MAX_DIM);
+    CHECK_RANGE(n_styles, 1, UPF_SYNTH_MAX_STYLES);
     CHECK_RANGE(affinity, 0, 10);
     CHECK_RANGE(brand_affinity, 0, 10);
     CHECK_RANGE(zipf, 0, 5);
@@ -418,7 +420,6 @@ static upf_status assemble(syn_ctx *c, upf_dataset *ds, upf_err *err)
 
 static void ctx_free(syn_ctx *c)
 {
-    upf_free(c->brand_start);
     upf_free(c->item_adj);
     upf_free(c->user_signup);
     upf_free(c->user_birthday);

@@ -389,12 +389,12 @@ upf_status syn_events_build(syn_ctx *c, upf_err *err)
     user_sim s;
     memset(&s, 0, sizeof s);
     s.c = c;
-    s.pref.brand_cum = upf_malloc(t->n_brands * sizeof(double));
-    s.wpref.brand_cum = upf_malloc(t->n_brands * sizeof(double));
+    s.pref.group_cum = upf_malloc(c->all.n_groups * sizeof(double));
+    s.wpref.group_cum = upf_malloc(c->all.n_groups * sizeof(double));
     c->user_ptr = upf_calloc(nu + 1, sizeof *c->user_ptr);
     c->camp_conv = upf_calloc(nu, sizeof *c->camp_conv);
     c->camp_rev = upf_calloc(nu, sizeof *c->camp_rev);
-    if (!s.pref.brand_cum || !s.wpref.brand_cum || !c->user_ptr || !c->camp_conv || !c->camp_rev) {
+    if (!s.pref.group_cum || !s.wpref.group_cum || !c->user_ptr || !c->camp_conv || !c->camp_rev) {
         st = upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (%zu users)", nu);
         goto done;
     }
@@ -421,7 +421,7 @@ upf_status syn_events_build(syn_ctx *c, upf_err *err)
                 t->user_revenue_mean[u * t->n_arms + a] = 0.0f;
             }
 done:
-    upf_free(s.pref.brand_cum);
-    upf_free(s.wpref.brand_cum);
+    upf_free(s.pref.group_cum);
+    upf_free(s.wpref.group_cum);
     return st;
 }

@@ -53,12 +53,19 @@ upf_status syn_strtab_take(syn_strtab *t, upf_strings *out, upf_err *err);
 void syn_strtab_free(syn_strtab *t);
 
 /* ---- hierarchical choice tables ----
- * Items of a subset grouped in cells (brand, price band); a draw picks a brand
- * from the user's brand weights, a band, then an item by popularity. */
+ * Items of a subset grouped by (category, brand style) -> price band -> brand
+ * -> item. A user's weight of an item factors as exp(z.C_c) exp(z.D_s)
+ * exp(-gamma band) w_i, so a draw needs the user's weights of the groups only
+ * (n_categories * n_styles, whatever the number of brands): group, band,
+ * then brand and item by static popularity masses. */
 typedef struct syn_choice {
-    double *cell_mass;   /* (n_brands * BANDS) sum of w_i in the cell */
-    double *cell_value;  /* (n_brands * BANDS) sum of w_i * price_i, or NULL */
-    int64_t *cell_ptr;   /* (n_brands * BANDS + 1) into items */
+    size_t n_groups;     /* n_categories * n_styles; group g = c * n_styles + s */
+    double *group_mass;  /* (n_groups, BANDS) sum of w_i over the group's items in the band */
+    double *group_value; /* (n_groups, BANDS) sum of w_i * price_i, or NULL */
+    int64_t *group_ptr;  /* (n_groups + 1) into brands */
+    int32_t *brands;     /* (n_brands) brand indices ordered by group */
+    double *brand_cum;   /* (BANDS, n_brands) cumulative band mass of brands within their group */
+    int64_t *cell_ptr;   /* (n_brands * BANDS + 1) into items; cell = brand * BANDS + band */
     int32_t *items;      /* (n) item indices ordered by cell */
     double *cum;         /* (n) cumulative w within the cell */
     double total;        /* sum of all masses */
@@ -66,7 +73,7 @@ typedef struct syn_choice {
 
 /* A user's sampling state for one choice table. */
 typedef struct syn_pref {
-    double *brand_cum;           /* (n_brands) cumulative brand weight, in category order */
+    double *group_cum;                /* (n_groups) cumulative group weight */
     double band_exp[UPF_SYNTH_BANDS]; /* exp(-gamma_u * k) */
 } syn_pref;
 
@@ -83,7 +90,6 @@ typedef struct syn_evbuf {
 typedef struct syn_ctx {
     upf_synth_params p;          /* effective */
     upf_synth_truth *t;          /* being filled (owned by the caller) */
-    int32_t *brand_start;        /* (n_categories + 1) brands of c: [start[c], start[c+1]) */
     uint8_t *item_adj;           /* (n_items, 2) adjective indices */
     int64_t *user_signup;        /* (n_users) */
     int64_t *user_birthday;      /* (n_users) */
@@ -126,7 +132,7 @@ upf_status syn_choice_build(const syn_ctx *c, const uint8_t *keep /* (n_items) o
 void syn_choice_free(syn_choice *ch);
 /* Fills pref from the user's taste for a choice table; returns the total weight. */
 double syn_pref_setup(const syn_ctx *c, const syn_choice *ch, size_t user, syn_pref *pref);
-/* Expected price under the user's choice distribution on ch (needs cell_value). */
+/* Expected price under the user's choice distribution on ch (needs group_value). */
 double syn_pref_mean_value(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref);
 /* One item from the user's distribution (category c >= 0: restricted to it); -1 if none. */
 int32_t syn_pref_draw(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref, int32_t category,

@@ -54,7 +54,7 @@ static void shop_setup(void)
 static void renewal_setup(void)
 {
     upf_synth_params p = small_params();
-    p.n_users = 6000;
+    p.n_users = 10000;
     p.rebuy_prob = 0.0;
     p.campaign_arms = 0;
     p.n_impressions = 0;
@@ -543,18 +543,29 @@ START_TEST(test_intervals_match_weibull)
     const upf_synth_truth *t = truth;
     double k = t->params.interval_shape;
     double sum = 0, sum2 = 0, above = 0, n = 0;
-    double band_sum[UPF_SYNTH_N_AGE_BANDS] = { 0 }, band_n[UPF_SYNTH_N_AGE_BANDS] = { 0 };
+    /* per user, the first gap starting in the first 120 days: the end of the
+     * range cannot cut it (P(T > 245 days) is nil), and no user weighs more */
+    double band_sum[UPF_SYNTH_N_AGE_BANDS] = { 0 }, band_sum2[UPF_SYNTH_N_AGE_BANDS] = { 0 };
+    double band_n[UPF_SYNTH_N_AGE_BANDS] = { 0 };
     for (size_t u = 0; u < ds->n_users; u++) {
         double scale = (double)t->user_scale_days[u] * SYN_DAY;
         int64_t prev = INT64_MIN;
+        int first = 1;
         for (int64_t e = ds->user_ptr[u]; e < ds->user_ptr[u + 1]; e++) {
             if (ds->ev_type[e] != UPF_EV_PURCHASE) continue;
-            /* a gap that starts early enough cannot be cut by the end of the range */
-            if (prev != INT64_MIN && (double)prev <= (double)t->t_end - 6.0 * scale) {
-                double g = (double)(ds->ev_time[e] - prev), x = pow(g / scale, k);
-                sum += x, sum2 += x * x, above += x > 1.0, n += 1.0;
-                int b = t->user_age_band[u];
-                band_sum[b] += log(g / SYN_DAY), band_n[b] += 1.0;
+            if (prev != INT64_MIN) {
+                double g = (double)(ds->ev_time[e] - prev);
+                /* a gap that starts early enough cannot be cut by the end of the range */
+                if ((double)prev <= (double)t->t_end - 6.0 * scale) {
+                    double x = pow(g / scale, k);
+                    sum += x, sum2 += x * x, above += x > 1.0, n += 1.0;
+                }
+                if (first && prev < t->t_start + 120 * SYN_DAY) {
+                    int b = t->user_age_band[u];
+                    double lg = log(g / SYN_DAY);
+                    band_sum[b] += lg, band_sum2[b] += lg * lg, band_n[b] += 1.0;
+                    first = 0;
+                }
             }
             prev = ds->ev_time[e];
         }
@@ -565,14 +576,14 @@ START_TEST(test_intervals_match_weibull)
     ck_assert_msg(fabs(mean - 1.0) < 4 * se + 0.01, "E[(g/scale)^k] = %g (se %g) over %g gaps", mean, se, n);
     double frac = above / n, se2 = sqrt(exp(-1.0) * (1 - exp(-1.0)) / n);
     ck_assert_msg(fabs(frac - exp(-1.0)) < 4 * se2 + 0.01, "P(x > 1) = %g", frac);
-    /* the AFT coefficients show in the raw gaps: age band 18-24 vs 45-54 */
-    double d_emp = band_sum[0] / band_n[0] - band_sum[3] / band_n[3];
-    double d_true = t->aft_age[0] - t->aft_age[3];
-    /* sd of log(gap): Gumbel pi^2/(6 k^2), frailty, and the other covariates (about 0.15^2) */
-    const double pi = 3.14159265358979323846;
-    double sd = sqrt(pi * pi / 6.0 / (k * k) + t->params.interval_frailty * t->params.interval_frailty + 0.03);
-    double se3 = sd * sqrt(1.0 / band_n[0] + 1.0 / band_n[3]);
+    /* the AFT coefficients show in the raw gaps: age band 18-24 vs 55-64 */
+    double m0 = band_sum[0] / band_n[0], m4 = band_sum[4] / band_n[4];
+    double v0 = band_sum2[0] / band_n[0] - m0 * m0, v4 = band_sum2[4] / band_n[4] - m4 * m4;
+    double d_emp = m0 - m4, d_true = t->aft_age[0] - t->aft_age[4];
+    double se3 = sqrt(v0 / band_n[0] + v4 / band_n[4]);
+    ck_assert_double_gt(band_n[0], 300);
     ck_assert_msg(fabs(d_emp - d_true) < 4 * se3, "log-gap difference %g vs planted %g (se %g)", d_emp, d_true, se3);
+    ck_assert_msg(d_emp > 4 * se3, "the age effect on intervals does not show: %g (se %g)", d_emp, se3);
 }
 END_TEST
 
@@ -840,7 +851,8 @@ START_TEST(test_truth_roundtrip)
     SAME_ARRAY(a, b, category_rebuy_days, nc);
     SAME_ARRAY(a, b, category_vec, nc * K);
     SAME_ARRAY(a, b, brand_category, nb);
-    SAME_ARRAY(a, b, brand_vec, nb * K);
+    SAME_ARRAY(a, b, brand_style, nb);
+    SAME_ARRAY(a, b, style_vec, a->n_styles * K);
     SAME_ARRAY(a, b, item_category, ni);
     SAME_ARRAY(a, b, item_brand, ni);
     SAME_ARRAY(a, b, item_band, ni);
