@@ -124,6 +124,8 @@ static void usage(FILE *f)
           "  -o, --output FILE        the dataset to write (required); the truth goes\n"
           "                           to FILE without .h5 plus .truth.h5 / .truth.json\n"
           "  --no-truth               do not write the truth files\n"
+          "  --threads N              simulate users on N threads; the output is the\n"
+          "                           same for every N (default 1)\n"
           "  --json                   print the summary as JSON\n"
           "  -q, --quiet              print nothing on success\n",
           f);
@@ -247,6 +249,7 @@ int upf_cmd_data_synth(int argc, char **argv)
     const char *cmd = "data synth", *out = NULL;
     upf_synth_params p = upf_synth_params_default();
     int no_truth = 0, json = 0, quiet = 0;
+    unsigned n_threads = 1;
     if (upf_arg_wants_help(argc, argv)) {
         usage(stdout);
         return UPF_EXIT_OK;
@@ -262,6 +265,14 @@ int upf_cmd_data_synth(int argc, char **argv)
         }
         if (upf_arg_is(argv, i, "--no-truth")) {
             no_truth = 1;
+            continue;
+        }
+        if ((r = upf_arg_value(argc, argv, &i, cmd, "--threads", &val)) != 0) {
+            uint64_t n;
+            if (r < 0) return UPF_EXIT_USAGE;
+            if (upf_parse_u64(val, &n) || n < 1 || n > UPF_SYNTH_MAX_THREADS)
+                return upf_cli_usage_error(cmd, "--threads: expected 1..%d, got '%s'", UPF_SYNTH_MAX_THREADS, val);
+            n_threads = (unsigned)n;
             continue;
         }
         if (upf_arg_is(argv, i, "--json")) {
@@ -311,7 +322,7 @@ int upf_cmd_data_synth(int argc, char **argv)
         goto done;
     }
     double t0 = now_s();
-    if (upf_synth_generate(&p, &ds, &t, &err) != UPF_OK) {
+    if (upf_synth_generate_mt(&p, n_threads, &ds, &t, &err) != UPF_OK) {
         rc = upf_cli_fail(&err);
         goto done;
     }

@@ -499,6 +499,12 @@ done:
 upf_status upf_synth_generate(const upf_synth_params *params, upf_dataset **out, upf_synth_truth **truth,
                               upf_err *err)
 {
+    return upf_synth_generate_mt(params, 1, out, truth, err);
+}
+
+upf_status upf_synth_generate_mt(const upf_synth_params *params, unsigned n_threads, upf_dataset **out,
+                                 upf_synth_truth **truth, upf_err *err)
+{
     upf_status st;
     syn_ctx c;
     upf_dataset *ds = NULL;
@@ -518,7 +524,7 @@ upf_status upf_synth_generate(const upf_synth_params *params, upf_dataset **out,
     if ((st = syn_catalog_build(&c, err)) != UPF_OK) goto fail;
     if ((st = syn_users_build(&c, err)) != UPF_OK) goto fail;
     if (c.t->n_arms && (st = window_table(&c, err)) != UPF_OK) goto fail;
-    if ((st = syn_events_build(&c, err)) != UPF_OK) goto fail;
+    if ((st = syn_events_build(&c, n_threads, err)) != UPF_OK) goto fail;
     if (c.p.n_impressions && (st = syn_impressions_build(&c, err)) != UPF_OK) goto fail;
     if (c.skipped_sessions)
         upf_log(UPF_LOG_DEBUG, "synth: %ld item draws found nothing listed (sessions skipped)", c.skipped_sessions);

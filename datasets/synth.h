@@ -29,6 +29,7 @@
 #define UPF_SYNTH_MAX_STYLES 64
 #define UPF_SYNTH_MAX_POSITIONS 3 /* exact Plackett-Luce marginals up to 3 slots */
 #define UPF_SYNTH_MAX_ARMS 2      /* treatment arms besides the control */
+#define UPF_SYNTH_MAX_THREADS 64
 #define UPF_SYNTH_N_REGIONS 6
 #define UPF_SYNTH_N_AGE_BANDS 6
 #define UPF_SYNTH_N_CHANNELS 5
@@ -169,10 +170,16 @@ typedef struct upf_synth_truth {
 
 /* Generates the shop. On success *out (owned, upf_dataset_free) holds a
  * validated dataset and *truth (owned, upf_synth_truth_free) its ground truth;
- * truth may be NULL when not wanted. On failure both are NULL. Single-threaded,
- * deterministic in the params; polls upf_interrupted() (UPF_ERR_INTERRUPTED). */
+ * truth may be NULL when not wanted. On failure both are NULL. Runs on the
+ * calling thread; the output is a pure function of the params. Polls
+ * upf_interrupted() (UPF_ERR_INTERRUPTED). Not thread-safe with respect to the
+ * allocation-failure test hook only. */
 upf_status upf_synth_generate(const upf_synth_params *p, upf_dataset **out, upf_synth_truth **truth,
                               upf_err *err);
+/* The same with the users simulated on n_threads threads (0 or 1: the calling
+ * thread only). The output is identical for every thread count. */
+upf_status upf_synth_generate_mt(const upf_synth_params *p, unsigned n_threads, upf_dataset **out,
+                                 upf_synth_truth **truth, upf_err *err);
 
 void upf_synth_truth_free(upf_synth_truth *t); /* accepts NULL */
 

@@ -125,72 +125,107 @@ static size_t pick_cum(const double *a, size_t lo, size_t hi, double base, doubl
     return k;
 }
 
+/* Index in [lo, hi) of an array of structs whose double `cum` is cumulative. */
+#define PICK_ENTRY(arr, lo, hi, u, out)                          \
+    do {                                                         \
+        size_t lo_ = (lo), hi_ = (hi);                           \
+        double x_ = (u) * (arr)[hi_ - 1].cum;                    \
+        while (lo_ < hi_) {                                      \
+            size_t mid_ = lo_ + (hi_ - lo_) / 2;                 \
+            if ((arr)[mid_].cum > x_) hi_ = mid_;                \
+            else lo_ = mid_ + 1;                                 \
+        }                                                        \
+        if (lo_ == (hi)) /* rounding: the last positive entry */ \
+            for (lo_ = (hi) - 1; lo_ > (lo) && (arr)[lo_].cum == (arr)[lo_ - 1].cum; lo_--) \
+                ;                                                \
+        (out) = lo_;                                             \
+    } while (0)
+
 upf_status syn_choice_build(const syn_ctx *c, const uint8_t *keep, const float *price, syn_choice *out,
                             upf_err *err)
 {
     const upf_synth_truth *t = c->t;
     size_t nb = t->n_brands, S = t->n_styles, n_groups = t->n_categories * S;
-    size_t n_cells = nb * UPF_SYNTH_BANDS, n = 0;
-    int64_t *cursor = NULL;
-    double *brand_mass = NULL;
+    size_t n_cells = nb * UPF_SYNTH_BANDS, n_gb = n_groups * UPF_SYNTH_BANDS, n = 0;
+    int64_t *cell_ptr = NULL, *group_ptr = NULL;
+    int32_t *brands = NULL;
+    double *cell_mass = NULL;
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < t->n_items; i++) n += !keep || keep[i];
     out->n_groups = n_groups;
-    out->group_mass = upf_calloc(n_groups * UPF_SYNTH_BANDS, sizeof *out->group_mass);
-    out->group_ptr = upf_calloc(n_groups + 1, sizeof *out->group_ptr);
-    out->brands = upf_malloc(nb * sizeof *out->brands);
-    out->brand_cum = upf_malloc(UPF_SYNTH_BANDS * nb * sizeof *out->brand_cum);
-    out->cell_ptr = upf_calloc(n_cells + 1, sizeof *out->cell_ptr);
+    out->group_mass = upf_calloc(n_gb, sizeof *out->group_mass);
+    out->gb_ptr = upf_calloc(n_gb + 1, sizeof *out->gb_ptr);
+    out->gb = upf_malloc(n_cells * sizeof *out->gb);
     out->items = upf_malloc((n ? n : 1) * sizeof *out->items);
-    out->cum = upf_malloc((n ? n : 1) * sizeof *out->cum);
-    if (price) out->group_value = upf_calloc(n_groups * UPF_SYNTH_BANDS, sizeof *out->group_value);
-    cursor = upf_malloc((n_cells > n_groups ? n_cells : n_groups) * sizeof *cursor);
-    brand_mass = upf_calloc(n_cells, sizeof *brand_mass);
-    if (!out->group_mass || !out->group_ptr || !out->brands || !out->brand_cum || !out->cell_ptr || !out->items ||
-        !out->cum || (price && !out->group_value) || !cursor || !brand_mass) {
-        upf_free(cursor);
-        upf_free(brand_mass);
+    if (price) out->group_value = upf_calloc(n_gb, sizeof *out->group_value);
+    cell_ptr = upf_calloc(n_cells + 1, sizeof *cell_ptr);
+    group_ptr = upf_calloc(n_groups + 1, sizeof *group_ptr);
+    brands = upf_malloc(nb * sizeof *brands);
+    cell_mass = upf_calloc(n_cells, sizeof *cell_mass);
+    if (!out->group_mass || !out->gb_ptr || !out->gb || !out->items || (price && !out->group_value) || !cell_ptr ||
+        !group_ptr || !brands || !cell_mass) {
+        upf_free(cell_ptr);
+        upf_free(group_ptr);
+        upf_free(brands);
+        upf_free(cell_mass);
         syn_choice_free(out);
         return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (choice tables, %zu items)", n);
     }
     /* items by cell (brand, band), in item order within a cell */
     for (size_t i = 0; i < t->n_items; i++)
-        if (!keep || keep[i]) out->cell_ptr[(size_t)t->item_brand[i] * UPF_SYNTH_BANDS + t->item_band[i] + 1]++;
-    for (size_t k = 0; k < n_cells; k++) out->cell_ptr[k + 1] += out->cell_ptr[k];
-    memcpy(cursor, out->cell_ptr, n_cells * sizeof *cursor);
+        if (!keep || keep[i]) cell_ptr[(size_t)t->item_brand[i] * UPF_SYNTH_BANDS + t->item_band[i] + 1]++;
+    for (size_t k = 0; k < n_cells; k++) cell_ptr[k + 1] += cell_ptr[k];
     for (size_t i = 0; i < t->n_items; i++) {
         if (keep && !keep[i]) continue;
         size_t cell = (size_t)t->item_brand[i] * UPF_SYNTH_BANDS + t->item_band[i];
-        out->items[cursor[cell]++] = (int32_t)i;
+        syn_item_entry *e = &out->items[cell_ptr[cell]++]; /* cell_ptr[cell] ends at the next cell's start */
+        e->item = (int32_t)i;
+        e->added = t->item_added[i];
+        e->removed = t->item_removed[i];
+        e->pad = 0;
     }
+    for (size_t k = n_cells; k > 0; k--) cell_ptr[k] = cell_ptr[k - 1]; /* shift back to starts */
+    cell_ptr[0] = 0;
     for (size_t cell = 0; cell < n_cells; cell++) {
         double sum = 0.0, v = 0.0;
-        for (int64_t j = out->cell_ptr[cell]; j < out->cell_ptr[cell + 1]; j++) {
-            int32_t i = out->items[j];
+        for (int64_t j = cell_ptr[cell]; j < cell_ptr[cell + 1]; j++) {
+            int32_t i = out->items[j].item;
             sum += (double)t->item_popularity[i];
             if (price) v += (double)t->item_popularity[i] * (double)price[i];
-            out->cum[j] = sum;
+            out->items[j].cum = sum;
         }
         size_t b = cell / UPF_SYNTH_BANDS, k = cell % UPF_SYNTH_BANDS;
         size_t g = (size_t)t->brand_category[b] * S + t->brand_style[b];
-        brand_mass[cell] = sum;
+        cell_mass[cell] = sum;
         out->group_mass[g * UPF_SYNTH_BANDS + k] += sum;
         if (price) out->group_value[g * UPF_SYNTH_BANDS + k] += v;
         out->total += sum;
     }
-    /* brands by group, in brand order within a group */
-    for (size_t b = 0; b < nb; b++) out->group_ptr[(size_t)t->brand_category[b] * S + t->brand_style[b] + 1]++;
-    for (size_t g = 0; g < n_groups; g++) out->group_ptr[g + 1] += out->group_ptr[g];
-    memcpy(cursor, out->group_ptr, n_groups * sizeof *cursor);
-    for (size_t b = 0; b < nb; b++) out->brands[cursor[(size_t)t->brand_category[b] * S + t->brand_style[b]]++] = (int32_t)b;
-    for (size_t k = 0; k < UPF_SYNTH_BANDS; k++)
-        for (size_t g = 0; g < n_groups; g++) {
+    /* brands by group (brand order within), then per (group, band) those with mass */
+    for (size_t b = 0; b < nb; b++) group_ptr[(size_t)t->brand_category[b] * S + t->brand_style[b] + 1]++;
+    for (size_t g = 0; g < n_groups; g++) group_ptr[g + 1] += group_ptr[g];
+    for (size_t b = 0; b < nb; b++) brands[group_ptr[(size_t)t->brand_category[b] * S + t->brand_style[b]]++] = (int32_t)b;
+    for (size_t g = n_groups; g > 0; g--) group_ptr[g] = group_ptr[g - 1];
+    group_ptr[0] = 0;
+    size_t m = 0;
+    for (size_t g = 0; g < n_groups; g++)
+        for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) {
             double sum = 0.0;
-            for (int64_t j = out->group_ptr[g]; j < out->group_ptr[g + 1]; j++)
-                out->brand_cum[k * nb + (size_t)j] = sum += brand_mass[(size_t)out->brands[j] * UPF_SYNTH_BANDS + k];
+            out->gb_ptr[g * UPF_SYNTH_BANDS + k] = (int64_t)m;
+            for (int64_t j = group_ptr[g]; j < group_ptr[g + 1]; j++) {
+                size_t cell = (size_t)brands[j] * UPF_SYNTH_BANDS + k;
+                if (!(cell_mass[cell] > 0.0)) continue;
+                out->gb[m].cum = sum += cell_mass[cell];
+                out->gb[m].lo = (int32_t)cell_ptr[cell];
+                out->gb[m].hi = (int32_t)cell_ptr[cell + 1];
+                m++;
+            }
         }
-    upf_free(cursor);
-    upf_free(brand_mass);
+    out->gb_ptr[n_gb] = (int64_t)m;
+    upf_free(cell_ptr);
+    upf_free(group_ptr);
+    upf_free(brands);
+    upf_free(cell_mass);
     return UPF_OK;
 }
 
@@ -198,12 +233,9 @@ void syn_choice_free(syn_choice *ch)
 {
     upf_free(ch->group_mass);
     upf_free(ch->group_value);
-    upf_free(ch->group_ptr);
-    upf_free(ch->brands);
-    upf_free(ch->brand_cum);
-    upf_free(ch->cell_ptr);
+    upf_free(ch->gb_ptr);
+    upf_free(ch->gb);
     upf_free(ch->items);
-    upf_free(ch->cum);
     memset(ch, 0, sizeof *ch);
 }
 
@@ -262,30 +294,28 @@ double syn_pref_mean_value(const syn_ctx *c, const syn_choice *ch, const syn_pre
     return den > 0.0 ? num / den : 0.0;
 }
 
-int32_t syn_pref_draw(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref, int32_t category, upf_rng *r)
+const syn_item_entry *syn_pref_draw(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref, int32_t category,
+                                    upf_rng *r)
 {
-    const upf_synth_truth *t = c->t;
-    size_t S = t->n_styles, g0 = 0, g1 = ch->n_groups;
+    size_t S = c->t->n_styles, g0 = 0, g1 = ch->n_groups;
     if (category >= 0) {
         g0 = (size_t)category * S;
         g1 = g0 + S;
     }
     double base = g0 ? pref->group_cum[g0 - 1] : 0.0;
-    if (!(pref->group_cum[g1 - 1] > base)) return -1;
+    if (!(pref->group_cum[g1 - 1] > base)) return NULL;
     size_t g = pick_cum(pref->group_cum, g0, g1, base, upf_rng_uniform(r));
     const double *m = ch->group_mass + g * UPF_SYNTH_BANDS;
     double w[UPF_SYNTH_BANDS], sum = 0.0;
     for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) w[k] = sum += pref->band_exp[k] * m[k];
-    if (!(sum > 0.0)) return -1;
-    size_t band = pick_cum(w, 0, UPF_SYNTH_BANDS, 0.0, upf_rng_uniform(r));
-    size_t p0 = (size_t)ch->group_ptr[g], p1 = (size_t)ch->group_ptr[g + 1];
-    if (p1 <= p0) return -1;
-    const double *bc = ch->brand_cum + band * t->n_brands;
-    size_t b = (size_t)ch->brands[pick_cum(bc, p0, p1, 0.0, upf_rng_uniform(r))];
-    size_t cell = b * UPF_SYNTH_BANDS + band;
-    size_t lo = (size_t)ch->cell_ptr[cell], hi = (size_t)ch->cell_ptr[cell + 1];
-    if (hi <= lo) return -1;
-    return ch->items[pick_cum(ch->cum, lo, hi, 0.0, upf_rng_uniform(r))];
+    if (!(sum > 0.0)) return NULL;
+    size_t gk = g * UPF_SYNTH_BANDS + pick_cum(w, 0, UPF_SYNTH_BANDS, 0.0, upf_rng_uniform(r));
+    size_t lo = (size_t)ch->gb_ptr[gk], hi = (size_t)ch->gb_ptr[gk + 1], j;
+    if (hi <= lo) return NULL;
+    PICK_ENTRY(ch->gb, lo, hi, upf_rng_uniform(r), j);
+    const syn_brand_entry *be = &ch->gb[j];
+    PICK_ENTRY(ch->items, (size_t)be->lo, (size_t)be->hi, upf_rng_uniform(r), j);
+    return &ch->items[j];
 }
 
 /* ---- item state lookups ---- */

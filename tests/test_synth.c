@@ -320,6 +320,21 @@ START_TEST(test_determinism)
     ck_assert(memcmp(ta->user_taste, tb->user_taste, ta->n_users * ta->dim * sizeof(float)) == 0);
     ck_assert(memcmp(ta->user_death, tb->user_death, ta->n_users * sizeof(int64_t)) == 0);
     ck_assert(memcmp(ta->user_conv_prob, tb->user_conv_prob, ta->n_users * ta->n_arms * sizeof(float)) == 0);
+    /* any number of threads gives the same shop (several blocks of users) */
+    upf_synth_params q = p;
+    q.n_users = 2600;
+    upf_dataset *m1 = NULL, *m3 = NULL;
+    upf_synth_truth *tm1 = NULL, *tm3 = NULL;
+    ck_assert_int_eq(upf_synth_generate_mt(&q, 1, &m1, &tm1, &err), UPF_OK);
+    ck_assert_int_eq(upf_synth_generate_mt(&q, 3, &m3, &tm3, &err), UPF_OK);
+    assert_same_dataset(m1, m3);
+    ck_assert(memcmp(tm1->user_death, tm3->user_death, q.n_users * sizeof(int64_t)) == 0);
+    ck_assert(memcmp(tm1->user_occasions, tm3->user_occasions, q.n_users * sizeof(int32_t)) == 0);
+    ck_assert(memcmp(tm1->user_revenue_mean, tm3->user_revenue_mean, q.n_users * tm1->n_arms * sizeof(float)) == 0);
+    upf_dataset_free(m1);
+    upf_dataset_free(m3);
+    upf_synth_truth_free(tm1);
+    upf_synth_truth_free(tm3);
     /* another seed gives another shop */
     p.seed++;
     ck_assert_int_eq(upf_synth_generate(&p, &c, NULL, &err), UPF_OK);
@@ -961,6 +976,23 @@ START_TEST(test_alloc_failures)
         ck_assert_ptr_null(t);
     }
     ck_assert_int_gt(n, 50);
+    /* with worker threads (three blocks of users): failures surface, nothing leaks */
+    p.n_users = 2500;
+    for (n = 1; n < 400; n += 7) {
+        upf_dataset *ds = NULL;
+        upf_synth_truth *t = NULL;
+        upf_alloc_fail_after(n);
+        upf_status st = upf_synth_generate_mt(&p, 2, &ds, &t, &err);
+        upf_alloc_fail_after(0);
+        if (st == UPF_OK) {
+            upf_dataset_free(ds);
+            upf_synth_truth_free(t);
+            break;
+        }
+        ck_assert_msg(st == UPF_ERR_NOMEM, "allocation %ld: %s", n, err.msg);
+        ck_assert_ptr_null(ds);
+        ck_assert_ptr_null(t);
+    }
 }
 END_TEST
 
