@@ -55,6 +55,8 @@ static const struct opt {
     { "--interval", "interval_days", O_F64, offsetof(upf_synth_params, interval_days), "DAYS", "mean days between purchases (baseline covariates)" },
     { "--shape", "interval_shape", O_F64, offsetof(upf_synth_params, interval_shape), "K", "Weibull shape of the intervals" },
     { "--frailty", "interval_frailty", O_F64, offsetof(upf_synth_params, interval_frailty), "SD", "sd of the per-user log-scale frailty" },
+    { "--bgnbd-r", "bgnbd_r", O_F64, offsetof(upf_synth_params, bgnbd_r), "R", "> 0: pure BG/NBD, rate ~ Gamma(R, --bgnbd-alpha)" },
+    { "--bgnbd-alpha", "bgnbd_alpha", O_F64, offsetof(upf_synth_params, bgnbd_alpha), "A", "(in days; replaces the AFT model and --shape)" },
     { "--dropout-a", "dropout_a", O_F64, offsetof(upf_synth_params, dropout_a), "A", "dropout after each purchase: p ~ Beta(A, B)" },
     { "--dropout-b", "dropout_b", O_F64, offsetof(upf_synth_params, dropout_b), "B", "(mean dropout A/(A+B); larger B, weaker dropout)" },
     { "--rebuy", "rebuy_prob", O_F64, offsetof(upf_synth_params, rebuy_prob), "F", "P(a consumable purchase starts rebuys); 0: none" },

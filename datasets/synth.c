@@ -100,6 +100,8 @@ upf_status upf_synth_params_check(const upf_synth_params *p, upf_err *err)
     CHECK_RANGE(interval_days, 0.01, 36500);
     CHECK_RANGE(interval_shape, 0.1, 20);
     CHECK_RANGE(interval_frailty, 0, 3);
+    CHECK_RANGE(bgnbd_r, 0, 1e3);
+    if (p->bgnbd_r > 0) CHECK_RANGE(bgnbd_alpha, 1e-3, 1e6);
     CHECK_RANGE(dropout_a, 1e-6, 1e6);
     CHECK_RANGE(dropout_b, 1e-6, 1e6);
     CHECK_RANGE(rebuy_prob, 0, 1);
@@ -140,6 +142,7 @@ static upf_synth_params resolve(const upf_synth_params *in)
         p.n_brands = (uint32_t)b;
     }
     if (p.cold_days == 0) p.cold_days = p.n_days / 10 ? p.n_days / 10 : 1;
+    if (p.bgnbd_r > 0) p.interval_shape = 1.0; /* BG/NBD: exponential gaps */
     if (p.campaign_day < 0) {
         int64_t day = (int64_t)p.n_days * 3 / 4;
         if (day + p.campaign_window > p.n_days) day = (int64_t)p.n_days - p.campaign_window;

@@ -64,6 +64,8 @@ typedef struct upf_synth_params {
     double interval_days;       /* mean inter-purchase interval at the baseline covariates, default 30 */
     double interval_shape;      /* Weibull shape k, > 0, default 1.5 */
     double interval_frailty;    /* sd of the per-user log-scale frailty, >= 0, default 0.25 */
+    double bgnbd_r;             /* > 0: pure BG/NBD instead of the AFT model: Poisson purchases with */
+    double bgnbd_alpha;         /* rate ~ Gamma(shape r, rate alpha days); shape is then 1. Default 0 */
     double dropout_a;           /* per-purchase dropout p ~ Beta(a, b); a > 0, default 1 */
     double dropout_b;           /* b > 0, default 9; dropout_a = 0 is refused, use a tiny a for none */
     double rebuy_prob;          /* P(a consumable purchase starts a rebuy cycle), 0 disables, default 0.7 */

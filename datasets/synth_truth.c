@@ -54,6 +54,7 @@ static const struct {
     U32(n_categories), U32(n_brands), U32(dim), U32(n_styles), F64(affinity), F64(brand_affinity), F64(zipf),
     F64(new_item_share), F64(cold_item_share), U32(cold_days), F64(delist_share), F64(sale_rate), F64(stockout_rate),
     F64(new_user_share), U32(history_days), F64(interval_days), F64(interval_shape), F64(interval_frailty),
+    F64(bgnbd_r), F64(bgnbd_alpha),
     F64(dropout_a), F64(dropout_b), F64(rebuy_prob), F64(birthday_share),
     F64(browse_ratio), F64(views_per_session), F64(search_prob), F64(cart_abandon_prob),
     F64(campaign_share), U32(campaign_arms), I32(campaign_day), U32(campaign_window), F64(effect), F64(coupon_discount),
@@ -239,7 +240,13 @@ void syn_truth_json(const upf_synth_truth *t, FILE *f)
     upf_jw_int(&w, "inactive_before_start", (int64_t)dead_before);
     upf_jw_int(&w, "without_purchases_in_range", (int64_t)no_events);
     upf_jw_object(&w, "interval");
-    upf_jw_str(&w, "model", "Weibull AFT: log(scale_days) = intercept + region + age_band + channel + frailty_sd * N(0,1)");
+    if (t->params.bgnbd_r > 0) {
+        upf_jw_str(&w, "model", "BG/NBD: exponential gaps, rate (per day) ~ Gamma(shape r, rate alpha); scale_days = 1/rate");
+        upf_jw_num(&w, "r", t->params.bgnbd_r);
+        upf_jw_num(&w, "alpha_days", t->params.bgnbd_alpha);
+    } else {
+        upf_jw_str(&w, "model", "Weibull AFT: log(scale_days) = intercept + region + age_band + channel + frailty_sd * N(0,1)");
+    }
     upf_jw_num(&w, "shape", t->params.interval_shape);
     upf_jw_num(&w, "intercept", t->aft_intercept);
     upf_jw_num(&w, "frailty_sd", t->params.interval_frailty);

@@ -602,6 +602,48 @@ START_TEST(test_intervals_match_weibull)
 }
 END_TEST
 
+/* A pure BG/NBD shop: Poisson purchases, rates from Gamma(r, alpha). */
+static void bgnbd_setup(void)
+{
+    upf_synth_params p = small_params();
+    p.n_users = 8000;
+    p.rebuy_prob = 0.0;
+    p.campaign_arms = 0;
+    p.n_impressions = 0;
+    p.browse_ratio = 0.0;
+    p.bgnbd_r = 2.0;
+    p.bgnbd_alpha = 60.0; /* mean rate 1/30 per day */
+    build_shop(&p);
+}
+
+START_TEST(test_bgnbd_rates)
+{
+    const upf_dataset *ds = shop;
+    const upf_synth_truth *t = truth;
+    ck_assert(t->params.interval_shape == 1.0);
+    double r = t->params.bgnbd_r, alpha = t->params.bgnbd_alpha, sum = 0, sum2 = 0, n = 0;
+    for (size_t u = 0; u < t->n_users; u++) sum += 1.0 / (double)t->user_scale_days[u];
+    double mean_rate = sum / (double)t->n_users, se_rate = sqrt(r) / alpha / sqrt((double)t->n_users);
+    ck_assert_msg(fabs(mean_rate - r / alpha) < 4 * se_rate, "mean rate %g vs r/alpha %g", mean_rate, r / alpha);
+    sum = 0;
+    for (size_t u = 0; u < ds->n_users; u++) { /* gaps / scale_u ~ Exp(1) */
+        double scale = (double)t->user_scale_days[u] * SYN_DAY;
+        int64_t prev = INT64_MIN;
+        for (int64_t e = ds->user_ptr[u]; e < ds->user_ptr[u + 1]; e++) {
+            if (ds->ev_type[e] != UPF_EV_PURCHASE) continue;
+            if (prev != INT64_MIN && (double)prev <= (double)t->t_end - 12.0 * scale) {
+                double x = (double)(ds->ev_time[e] - prev) / scale;
+                sum += x, sum2 += x * x, n += 1;
+            }
+            prev = ds->ev_time[e];
+        }
+    }
+    ck_assert_double_gt(n, 3000);
+    double mean = sum / n, se = sqrt((sum2 / n - mean * mean) / n);
+    ck_assert_msg(fabs(mean - 1.0) < 4 * se + 0.01, "E[gap / scale] = %g (se %g)", mean, se);
+}
+END_TEST
+
 START_TEST(test_dropout)
 {
     const upf_dataset *ds = shop;
@@ -1073,6 +1115,13 @@ Suite *synth_suite(void)
     tc = tcase_create("renewals");
     tcase_add_unchecked_fixture(tc, renewal_setup, shop_teardown);
     tcase_add_test(tc, test_intervals_match_weibull);
+    tcase_add_test(tc, test_dropout);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("bgnbd");
+    tcase_add_unchecked_fixture(tc, bgnbd_setup, shop_teardown);
+    tcase_add_test(tc, test_bgnbd_rates);
     tcase_add_test(tc, test_dropout);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
