@@ -277,6 +277,13 @@ static upf_status item_attrs(const syn_ctx *c, upf_attrs *a, upf_err *err)
             if ((k = intern_attr(&tab, "token", syn_item_adjective(c, (int32_t)i, j))) < 0) goto nomem;
             add_attr(a, row0, &nnz, k);
         }
+        /* attribute indices ascend within a row (the schema's CSR rule) */
+        for (int64_t x = row0 + 1; x < nnz; x++)
+            for (int64_t y = x; y > row0 && a->index[y - 1] > a->index[y]; y--) {
+                int32_t tmp = a->index[y];
+                a->index[y] = a->index[y - 1];
+                a->index[y - 1] = tmp;
+            }
     }
     a->ptr[n] = nnz;
     return syn_strtab_take(&tab, &a->names, err);

@@ -207,9 +207,13 @@ START_TEST(test_counts_and_shape)
     REQUIRE(upf_attrs_find(&ds->item_attrs, "category=coffee") >= 0);
     REQUIRE(upf_attrs_find(&ds->item_attrs, "price_band=4") >= 0);
     REQUIRE(upf_attrs_find(&ds->item_attrs, "token=organic") >= 0);
+    for (size_t u = 0; u < ds->n_users; u++)
+        for (int64_t j = ds->user_attrs.ptr[u] + 1; j < ds->user_attrs.ptr[u + 1]; j++)
+            REQUIRE(ds->user_attrs.index[j] > ds->user_attrs.index[j - 1]);
     for (size_t i = 0; i < ds->n_items; i++) {
         int has_cat = 0, has_brand = 0, has_band = 0;
         for (int64_t j = ds->item_attrs.ptr[i]; j < ds->item_attrs.ptr[i + 1]; j++) {
+            if (j > ds->item_attrs.ptr[i]) REQUIRE(ds->item_attrs.index[j] > ds->item_attrs.index[j - 1]);
             const char *name = upf_strings_get(&ds->item_attrs.names, (size_t)ds->item_attrs.index[j]);
             has_cat += strncmp(name, "category=", 9) == 0;
             has_brand += strncmp(name, "brand=", 6) == 0;
