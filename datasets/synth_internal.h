@@ -13,7 +13,6 @@
 #include "synth.h"
 
 #define SYN_DAY 86400
-#define SYN_HOUR 3600.0
 #define SYN_NONE INT64_MAX /* "no such time" inside the simulation */
 #define SYN_QTY_EXTRA 0.25 /* units per order line: 1 + Poisson(0.25) */
 #define SYN_SESSION_SPAN 3600 /* an item must stay listed (and in stock) this long to be bought */
