@@ -16,11 +16,9 @@
 #include "../model/json.h"
 #include "../train/cli.h"
 #include "../train/commands.h"
+#include "h5_io.h"
 #include "synth.h"
 #include "synth_internal.h"
-
-/* TODO(issue 3): include "h5_io.h" once branch datasets is merged */
-upf_status upf_dataset_write(const upf_dataset *ds, const char *path, upf_err *err);
 
 enum { O_U64, O_U32, O_I32, O_F64, O_DATE };
 

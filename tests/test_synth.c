@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../datasets/h5_io.h"
 #include "../datasets/synth.h"
 #include "../datasets/synth_internal.h"
 #include "../model/json.h"
@@ -1077,6 +1078,88 @@ static int run(const char *args)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+static int same_file(const char *a, const char *b)
+{
+    FILE *f1 = fopen(a, "rb"), *f2 = fopen(b, "rb");
+    int same = f1 && f2, x, y;
+    while (same) {
+        x = fgetc(f1);
+        y = fgetc(f2);
+        same = x == y;
+        if (x == EOF) break;
+    }
+    if (f1) fclose(f1);
+    if (f2) fclose(f2);
+    return same;
+}
+
+START_TEST(test_dataset_file)
+{
+    /* through the dataset writer and reader: the same shop back, byte-identical files */
+    upf_synth_params p = small_params();
+    p.n_users = 1500;
+    p.n_items = 400;
+    p.n_impressions = 300;
+    upf_dataset *ds = NULL, *back = NULL;
+    upf_err err;
+    char *dir = upf_test_tmpdir(), p1[4200], p2[4200];
+    snprintf(p1, sizeof p1, "%s/a.h5", dir);
+    snprintf(p2, sizeof p2, "%s/b.h5", dir);
+    ck_assert_int_eq(upf_synth_generate(&p, &ds, NULL, &err), UPF_OK);
+    ck_assert_msg(upf_dataset_write(ds, p1, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_msg(upf_dataset_write(ds, p2, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_msg(same_file(p1, p2), "two writes of the same shop differ");
+    ck_assert_msg(upf_dataset_read(p1, &back, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_uint_eq(back->n_users, p.n_users);
+    ck_assert_uint_eq(back->n_items, p.n_items);
+    assert_same_dataset(ds, back);
+    ck_assert(memcmp(ds->user_ptr, back->user_ptr, (ds->n_users + 1) * sizeof(int64_t)) == 0);
+    ck_assert_uint_eq(back->item_attrs.names.n, ds->item_attrs.names.n);
+    ck_assert(memcmp(ds->item_attrs.index, back->item_attrs.index, (size_t)ds->item_attrs.ptr[ds->n_items] * sizeof(int32_t)) == 0);
+    ck_assert_uint_eq(back->n_campaigns, 1);
+    ck_assert(memcmp(ds->campaigns[0].propensity, back->campaigns[0].propensity, ds->campaigns[0].n * sizeof(float)) == 0);
+    ck_assert(memcmp(ds->impressions.propensity, back->impressions.propensity, ds->impressions.n * sizeof(float)) == 0);
+    upf_dataset_free(ds);
+    upf_dataset_free(back);
+    upf_test_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_command_writes)
+{
+    char *dir = upf_test_tmpdir(), cmd[9000], path[4200];
+    const char *args = "--users 700 --items 300 --impressions 200 --seed 3 -q";
+    snprintf(cmd, sizeof cmd, "%s data synth -o %s/s.h5 %s && %s data synth -o %s/t.h5 %s --threads 3", upf_test_bin(), dir,
+             args, upf_test_bin(), dir, args);
+    ck_assert_int_eq(system(cmd), 0);
+    const char *ext[3] = { ".h5", ".truth.h5", ".truth.json" };
+    for (int k = 0; k < 3; k++) {
+        char a[4300], b[4300];
+        snprintf(a, sizeof a, "%s/s%s", dir, ext[k]);
+        snprintf(b, sizeof b, "%s/t%s", dir, ext[k]);
+        ck_assert_msg(same_file(a, b), "%s differs between runs (1 and 3 threads)", ext[k]);
+    }
+    /* every requested user exists, with or without events */
+    upf_dataset *ds = NULL;
+    upf_synth_truth *t = NULL;
+    upf_err err;
+    snprintf(path, sizeof path, "%s/s.h5", dir);
+    ck_assert_msg(upf_dataset_read(path, &ds, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_uint_eq(ds->n_users, 700);
+    snprintf(path, sizeof path, "%s/s.truth.h5", dir);
+    ck_assert_msg(upf_synth_truth_read(path, &t, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_uint_eq(t->params.seed, 3);
+    for (size_t u = 0; u < ds->n_users; u++) { /* the truth's occasions are the file's purchases */
+        int32_t purchases = 0;
+        for (int64_t e = ds->user_ptr[u]; e < ds->user_ptr[u + 1]; e++) purchases += ds->ev_type[e] == UPF_EV_PURCHASE;
+        REQUIRE(purchases == t->user_occasions[u]);
+    }
+    upf_dataset_free(ds);
+    upf_synth_truth_free(t);
+    upf_test_rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_command_usage)
 {
     ck_assert_int_eq(run("--help"), 0);
@@ -1100,6 +1183,8 @@ Suite *synth_suite(void)
     tcase_add_test(tc, test_alloc_failures);
     tcase_add_test(tc, test_dates);
     tcase_add_test(tc, test_command_usage);
+    tcase_add_test(tc, test_command_writes);
+    tcase_add_test(tc, test_dataset_file);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
 
