@@ -14,13 +14,20 @@ implementations independent of upfunnel's C code:
         descending, ties by docno descending; queries with no relevant
         document are averaged in with 0).
 
+  D     scipy.stats.ttest_rel (paired t-test), scipy.special.betainc, and the
+        exact sign-flip randomization p (all 2^12 flips enumerated) for the
+        paired statistics of `upfunnel compare` (tests/test_compare.c).
+
 Prints the data as C initializers and the expected values; paste both into
 tests/test_trec.c. Run: /usr/bin/python3 tests/golden/eval_golden.py
 """
 import math
 import random
 
+import itertools
+
 import numpy as np
+from scipy import special, stats
 from sklearn.metrics import ndcg_score
 
 MAGIC = "upfunnel-eval-golden v1"
@@ -133,6 +140,26 @@ def main():
     print("    ;")
     for k, v in exp.items():
         print(f"#define GOLDEN_C_{k.upper()} {v!r} /* trec_eval {k} (re-implemented) */")
+    case_d(rnd)
+
+
+def case_d(rnd):
+    a = [round(rnd.random(), 3) for _ in range(12)]
+    b = [round(x + rnd.gauss(0.05, 0.1), 3) for x in a]
+    t = stats.ttest_rel(b, a)
+    d = [y - x for x, y in zip(a, b)]
+    obs = abs(sum(d) / len(d))
+    hits = sum(1 for signs in itertools.product((1, -1), repeat=len(d))
+               if abs(sum(s * x for s, x in zip(signs, d)) / len(d)) >= obs - 1e-12)
+    print("/* case d (tests/test_compare.c) */")
+    print("static const double golden_d_a[12] = " + c_list(a, repr) + ";")
+    print("static const double golden_d_b[12] = " + c_list(b, repr) + ";")
+    print(f"#define GOLDEN_D_T {float(t.statistic)!r} /* scipy.stats.ttest_rel(b, a).statistic */")
+    print(f"#define GOLDEN_D_P {float(t.pvalue)!r} /* ... .pvalue (two-sided) */")
+    print(f"#define GOLDEN_D_P_EXACT_FLIP {hits / 2 ** len(d)!r} /* exact sign-flip p over 2^12 flips */")
+    for (x, y, z) in ((0.5, 0.5, 0.3), (2.0, 3.0, 0.7), (10.0, 0.5, 0.9), (0.3, 40.0, 0.01)):
+        print(f"/* betainc({x}, {y}, {z}) = {float(special.betainc(x, y, z))!r} (scipy.special) */")
+    print(f"#define GOLDEN_D_T_SF {float(2 * stats.t.sf(2.5, 7))!r} /* 2 * scipy.stats.t.sf(2.5, df=7) */")
 
 
 if __name__ == "__main__":
