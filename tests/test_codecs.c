@@ -15,6 +15,7 @@
 #include "../model/quant.h"
 #include "../model/rng.h"
 #include "../model/score.h"
+#include "modeltest.h"
 #include "testutil.h"
 
 /* ---- CRC-32 ---- */
@@ -37,10 +38,10 @@ START_TEST(test_crc32_table)
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-        ck_assert_uint_eq(upf_crc32_tab[0][i], c);
+        UPF_REQUIRE(upf_crc32_tab[0][i] == c);
         for (int t = 1; t < 8; t++) {
             c = (c >> 8) ^ upf_crc32_tab[0][c & 0xFF];
-            ck_assert_uint_eq(upf_crc32_tab[t][i], c);
+            UPF_REQUIRE(upf_crc32_tab[t][i] == c);
         }
     }
 }
@@ -55,7 +56,7 @@ START_TEST(test_crc32_fast_vs_ref)
     for (int trial = 0; trial < 400; trial++) {
         size_t off = upf_rng_below(&r, 16), n = upf_rng_below(&r, 1000);
         uint32_t seed = trial % 3 ? upf_rng_u32(&r) : 0;
-        ck_assert_uint_eq(upf_crc32(seed, buf + off, n), upf_crc32_ref(seed, buf + off, n));
+        UPF_REQUIRE(upf_crc32(seed, buf + off, n) == upf_crc32_ref(seed, buf + off, n));
     }
 }
 END_TEST
@@ -76,11 +77,11 @@ START_TEST(test_f16_all_patterns)
         float f = upf_f16_to_f32((uint16_t)h);
         double want = f16_value((uint16_t)h);
         if (isnan(want)) {
-            ck_assert_msg(isnan(f), "0x%04x should decode to NaN", h);
+            UPF_CHECK(isnan(f), "0x%04x should decode to NaN", h);
         } else {
-            ck_assert_msg((double)f == want && !!signbit(f) == !!signbit(want), "0x%04x -> %g, want %g", h, (double)f, want);
+            UPF_CHECK((double)f == want && !!signbit(f) == !!signbit(want), "0x%04x -> %g, want %g", h, (double)f, want);
         }
-        ck_assert_msg(upf_f32_to_f16(f) == h, "0x%04x does not round-trip (got 0x%04x)", h, upf_f32_to_f16(f));
+        UPF_CHECK(upf_f32_to_f16(f) == h, "0x%04x does not round-trip (got 0x%04x)", h, upf_f32_to_f16(f));
     }
 }
 END_TEST
@@ -97,11 +98,11 @@ START_TEST(test_f16_rounding_edges)
             uint16_t lo = (uint16_t)(h | (neg ? 0x8000u : 0)), hi = (uint16_t)((h + 1) | (neg ? 0x8000u : 0));
             float mid = (float)((f16_value(lo) + f16_value(hi)) / 2); /* exact in float */
             uint16_t even = (h & 1) ? hi : lo;
-            ck_assert_msg(upf_f32_to_f16(mid) == even, "midpoint of 0x%04x/0x%04x -> 0x%04x", lo, hi,
+            UPF_CHECK(upf_f32_to_f16(mid) == even, "midpoint of 0x%04x/0x%04x -> 0x%04x", lo, hi,
                           upf_f32_to_f16(mid));
             float toward_lo = neg ? next_up(mid) : next_down(mid), toward_hi = neg ? next_down(mid) : next_up(mid);
-            ck_assert_uint_eq(upf_f32_to_f16(toward_lo), lo);
-            ck_assert_uint_eq(upf_f32_to_f16(toward_hi), hi);
+            UPF_REQUIRE(upf_f32_to_f16(toward_lo) == lo);
+            UPF_REQUIRE(upf_f32_to_f16(toward_hi) == hi);
         }
     }
     ck_assert_uint_eq(upf_f32_to_f16(65504.0f), 0x7BFF);
@@ -153,7 +154,7 @@ START_TEST(test_f16_random_vs_bruteforce)
             best = dl < dh ? lo : dh < dl ? hi : (lo & 1) ? hi : lo;
         }
         if (f < 0) best |= 0x8000;
-        ck_assert_msg(got == best, "%a -> 0x%04x, want 0x%04x", (double)f, got, best);
+        UPF_CHECK(got == best, "%a -> 0x%04x, want 0x%04x", (double)f, got, best);
     }
 }
 END_TEST
@@ -208,7 +209,7 @@ START_TEST(test_i8s_error_bound)
         for (int d = 0; d < INNER; d++) {
             float s = sc[rr * 5 + d / QB];
             /* |x - q s| <= s/2, plus float rounding of x/s and of q*s */
-            ck_assert_msg(fabsf(x[rr * INNER + d] - y[rr * INNER + d]) <= 0.5f * s * (1 + 1e-5f) + 1e-6f * fabsf(x[rr * INNER + d]),
+            UPF_CHECK(fabsf(x[rr * INNER + d] - y[rr * INNER + d]) <= 0.5f * s * (1 + 1e-5f) + 1e-6f * fabsf(x[rr * INNER + d]),
                           "row %d col %d: %g vs %g (scale %g)", rr, d, (double)x[rr * INNER + d], (double)y[rr * INNER + d], (double)s);
         }
 }
@@ -230,8 +231,8 @@ START_TEST(test_score_dot_is_a_dot)
             mag += fabs((double)a[i] * (double)b[i]);
         }
         float d = upf_score_dot_f32(a, b, n);
-        ck_assert_double_le(fabs((double)d - exact), 1e-6 * mag + 1e-30);
-        ck_assert(upf_score_f32(0.5f, a, b, n) == 0.5f + d);
+        UPF_REQUIRE(fabs((double)d - exact) <= 1e-6 * mag + 1e-30);
+        UPF_REQUIRE(upf_score_f32(0.5f, a, b, n) == 0.5f + d);
     }
 }
 END_TEST
@@ -273,7 +274,7 @@ START_TEST(test_kernels_match_reference)
                     fr(&a, first, n, o1);
                     fb(&a, first, n, o2);
                     for (size_t i = 0; i < n; i++)
-                        ck_assert_msg(memcmp(&o1[i], &o2[i], 4) == 0, "kind %d D %zu row %zu: %a vs %a", kind, D,
+                        UPF_CHECK(memcmp(&o1[i], &o2[i], 4) == 0, "kind %d D %zu row %zu: %a vs %a", kind, D,
                                       first + i, (double)o1[i], (double)o2[i]);
                 }
             /* the reference is score.h applied to the decoded row */
@@ -283,7 +284,7 @@ START_TEST(test_kernels_match_reference)
                 for (size_t d = 0; d < D; d++)
                     row[d] = kind == 0 ? rows[i * D + d] : kind == 1 ? upf_f16_to_f32(h[i * D + d]) : (float)q[i * D + d];
                 float want = kind == 2 ? bias[i] + scales[i] * upf_score_dot_f32(u, row, D) : upf_score_f32(bias[i], u, row, D);
-                ck_assert(memcmp(&want, &o1[i], 4) == 0);
+                UPF_REQUIRE(memcmp(&want, &o1[i], 4) == 0);
             }
         }
         /* blocked I8S: decode q * scale, then the f32 score */
@@ -297,7 +298,7 @@ START_TEST(test_kernels_match_reference)
                 float row[100];
                 upf_dequant_i8s(q + i * D, bs + i * nb, 1, D, qb, row);
                 float want = upf_score_f32(bias[i], u, row, D);
-                ck_assert(memcmp(&want, &o1[i], 4) == 0);
+                UPF_REQUIRE(memcmp(&want, &o1[i], 4) == 0);
             }
             free(bs);
         }
