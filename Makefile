@@ -81,7 +81,7 @@ TEST_BIN := $(BUILD)/run_tests
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps bench-deps test check san run-tests bench bench-build check-data install clean print-config \
-        check-headers check-runtime-deps check-install golden fuzz help
+        check-headers check-runtime-deps check-install check-format-doc golden fuzz help
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB_A) $(LIB_SO) $(if $(filter release,$(VARIANT)),upfunnel)
@@ -234,6 +234,10 @@ check-install: $(LIB_A) $(LIB_SO)
 golden:
 	python3 tests/golden/make_upf_golden.py tests/golden
 	python3 tests/golden/gen_crc32_table.py > model/crc32_table.inc
+
+# The Python reader printed in model/FORMAT.md, against `upfunnel inspect` (dev-only: python3 + numpy).
+check-format-doc: all
+	/usr/bin/python3 tests/golden/check_format_doc.py ./$(BIN)
 
 # libFuzzer over the model reader and runtime, with ASan and UBSan (clang).
 FUZZ_SECONDS ?= 60
