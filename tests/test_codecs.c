@@ -262,7 +262,10 @@ START_TEST(test_kernels_match_reference)
         for (size_t d = 0; d < D; d++) u[d] = (float)upf_rng_normal(&r);
         for (size_t i = 0; i < N; i++) bias[i] = (float)upf_rng_normal(&r);
         upf_quant_i8s(rows, N, D, D, q, scales);
-        upf_kern_args a = { u, rows, NULL, bias, D, 0, tmp };
+        int16_t uq[100];
+        float us;
+        upf_kern_quant_user(u, D, uq, &us);
+        upf_kern_args a = { u, rows, NULL, bias, D, 0, tmp, uq, us };
         for (int kind = 0; kind < 3; kind++) {
             upf_kern_fn fr = kind == 0 ? ref.f32 : kind == 1 ? ref.f16 : ref.i8;
             upf_kern_fn fb = kind == 0 ? best.f32 : kind == 1 ? best.f16 : best.i8;
@@ -283,7 +286,9 @@ START_TEST(test_kernels_match_reference)
                 float row[100];
                 for (size_t d = 0; d < D; d++)
                     row[d] = kind == 0 ? rows[i * D + d] : kind == 1 ? upf_f16_to_f32(h[i * D + d]) : (float)q[i * D + d];
-                float want = kind == 2 ? bias[i] + scales[i] * upf_score_dot_f32(u, row, D) : upf_score_f32(bias[i], u, row, D);
+                int64_t idot = 0;
+                for (size_t d = 0; d < D; d++) idot += (int64_t)uq[d] * q[i * D + d];
+                float want = kind == 2 ? bias[i] + scales[i] * (us * (float)idot) : upf_score_f32(bias[i], u, row, D);
                 UPF_REQUIRE(memcmp(&want, &o1[i], 4) == 0);
             }
         }
@@ -292,7 +297,7 @@ START_TEST(test_kernels_match_reference)
             size_t qb = D / 3 + 1, nb = upf_quant_n_blocks(D, qb);
             float *bs = malloc(N * nb * sizeof(float));
             upf_quant_i8s(rows, N, D, qb, q, bs);
-            upf_kern_args b = { u, q, bs, bias, D, qb, tmp };
+            upf_kern_args b = { u, q, bs, bias, D, qb, tmp, NULL, 0.0f };
             ref.i8_blocked(&b, 0, N, o1);
             for (size_t i = 0; i < N; i++) {
                 float row[100];
@@ -308,6 +313,50 @@ START_TEST(test_kernels_match_reference)
         free(h);
         free(q);
     }
+}
+END_TEST
+
+/* The int16 user quantization, and the int8 kernel past 4096 dims (int64 path). */
+START_TEST(test_kernels_int8_user_and_long_rows)
+{
+    int16_t q[5];
+    float s;
+    const float z[3] = { 0, -0.0f, 0 };
+    upf_kern_quant_user(z, 3, q, &s);
+    ck_assert(s == 0.0f && q[0] == 0 && q[2] == 0);
+    const float u[5] = { 2.0f, -2.0f, 1.0f, 0.0f, 1e-30f };
+    upf_kern_quant_user(u, 5, q, &s);
+    ck_assert(s == 2.0f / 32767.0f);
+    ck_assert(q[0] == 32767 && q[1] == -32767 && q[3] == 0 && q[4] == 0);
+    ck_assert(abs(q[2] - 16384) <= 1); /* 1 / (2/32767) = 16383.5, rounded either way by the float division */
+    enum { D = 4200, N = 6 };
+    upf_rng r;
+    upf_rng_seed(&r, 8, 0);
+    float *uu = malloc(D * sizeof(float)), *rows = malloc(N * D * sizeof(float)), *tmp = malloc(D * sizeof(float));
+    int8_t *qq = malloc(N * D);
+    int16_t *uq = malloc(D * sizeof(int16_t));
+    float sc[N], bias[N] = { 0 }, o1[N], o2[N], us;
+    for (size_t i = 0; i < D; i++) uu[i] = 100.0f; /* the worst case for int32: every product at its maximum */
+    for (size_t i = 0; i < N * D; i++) rows[i] = i % 7 ? 1.0f : (float)upf_rng_normal(&r);
+    upf_quant_i8s(rows, N, D, D, qq, sc);
+    upf_kern_quant_user(uu, D, uq, &us);
+    upf_kernels ref, best;
+    upf_kernels_init(&ref, UPF_KERN_REF);
+    upf_kernels_init(&best, UPF_KERN_AVX2);
+    upf_kern_args a = { uu, qq, sc, bias, D, D, tmp, uq, us };
+    ref.i8(&a, 0, N, o1);
+    best.i8(&a, 0, N, o2);
+    for (int i = 0; i < N; i++) {
+        ck_assert(memcmp(&o1[i], &o2[i], 4) == 0);
+        double exact = 0; /* against the decoded row: only the user rounding and the float products remain */
+        for (size_t d = 0; d < D; d++) exact += 100.0 * (double)((float)qq[i * D + d] * sc[i]);
+        ck_assert_double_le(fabs((double)o1[i] - exact), 1e-5 * fabs(exact));
+    }
+    free(uu);
+    free(rows);
+    free(tmp);
+    free(qq);
+    free(uq);
 }
 END_TEST
 
@@ -333,6 +382,7 @@ Suite *codecs_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_score_dot_is_a_dot);
     tcase_add_test(tc, test_kernels_match_reference);
+    tcase_add_test(tc, test_kernels_int8_user_and_long_rows);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -253,10 +253,12 @@ END_TEST
 
 /* ---- f16 / int8 tolerance ----
  * Stated bounds, per (user u, item v) score, against float32:
- *   f16:  |d| <= 2^-11 sum_d |u_d v_d| + 2^-25 sum_d |u_d|        (+ float rounding)
- *   int8: |d| <= (max_d |v_d| / 254) sum_d |u_d|                   (+ float rounding)
- * i.e. half a unit in the last place of each stored element, propagated
- * through the dot product; "float rounding" is 1e-6 sum_d |u_d v_d| here. */
+ *   f16:  |d| <= 2^-11 sum_d |u_d v_d| + 2^-25 sum_d |u_d|                  (+ float rounding)
+ *   int8: |d| <= (max|v| / 254) sum_d |u_d| + (max|u| / 65534) sum_d |v_d|
+ *                + D (max|u| / 32767) (max|v| / 127) / 4                    (+ float rounding)
+ * i.e. half a unit in the last place of each stored element (and, for int8,
+ * of the int16 user vector), propagated through the dot product; "float
+ * rounding" is 1e-6 sum_d |u_d v_d| here. */
 START_TEST(test_quantized_tolerance)
 {
     rk r;
@@ -287,16 +289,20 @@ START_TEST(test_quantized_tolerance)
             const float *v = r.itf + i * 64;
             /* reference scores with each model's own user vector and the float32 items */
             float ref16 = upf_score_f32(r.bias[i], u16, v, 64), ref8 = upf_score_f32(r.bias[i], u8, v, 64);
-            double suv16 = 0, su16 = 0, suv8 = 0, su8 = 0, vmax = 0;
+            double suv16 = 0, su16 = 0, suv8 = 0, su8 = 0, sv = 0, vmax = 0, umax = 0;
             for (int d = 0; d < 64; d++) {
                 suv16 += fabs((double)u16[d] * (double)v[d]);
                 su16 += fabs((double)u16[d]);
                 suv8 += fabs((double)u8[d] * (double)v[d]);
                 su8 += fabs((double)u8[d]);
+                sv += fabs((double)v[d]);
                 vmax = fmax(vmax, fabs((double)v[d]));
+                umax = fmax(umax, fabs((double)u8[d]));
             }
             double d16 = fabs((double)b[i] - (double)ref16), d8 = fabs((double)c[i] - (double)ref8);
-            double t16 = ldexp(suv16, -11) + ldexp(su16, -25) + 1e-6 * suv16, t8 = vmax / 254.0 * su8 + 1e-6 * suv8;
+            double t16 = ldexp(suv16, -11) + ldexp(su16, -25) + 1e-6 * suv16;
+            double t8 = vmax / 254.0 * su8 + umax / 65534.0 * sv + 64.0 * (umax / 32767.0) * (vmax / 127.0) / 4.0 +
+                        1e-6 * suv8;
             UPF_CHECK(d16 <= t16, "f16 user %zu item %zu: |%g - %g| > %g", u, i, (double)b[i], (double)ref16, t16);
             UPF_CHECK(d8 <= t8, "int8 user %zu item %zu: |%g - %g| > %g", u, i, (double)c[i], (double)ref8, t8);
             worst16 = fmax(worst16, d16 / t16);
