@@ -18,7 +18,7 @@
 #define CFG_FILE_MAX (4u << 20)
 
 typedef struct set_row {
-    const char *path;   /* borrowed from the key table */
+    char *path;         /* owned: a key's path, or "gates.ndcg@10" for an entry of a mapping key */
     const cfg_node *node;
     char *where;        /* "FILE:LINE:COL" (owned) */
 } set_row;
@@ -344,9 +344,13 @@ static upf_status record_set(upf_cfg_loaded *L, const char *path, const cfg_node
     }
     char where[700];
     cfg_node_where(n, where, sizeof where);
-    char *w = upf_strdup(where);
-    if (!w) return UPF_ERR_NOMEM;
-    L->set[L->n_set++] = (set_row){ path, n, w };
+    char *w = upf_strdup(where), *p = upf_strdup(path);
+    if (!w || !p) {
+        upf_free(w);
+        upf_free(p);
+        return UPF_ERR_NOMEM;
+    }
+    L->set[L->n_set++] = (set_row){ p, n, w };
     return UPF_OK;
 }
 
@@ -420,6 +424,11 @@ static upf_status walk(walker *w, const upf_family *const *fams, const cfg_node 
             if (base == (void *)&L->cfg) w->common_set[row - upf_config_keys] = 1;
             else w->family_set[row - L->family->keys] = 1;
             if (record_set(L, row->path, val)) return upf_err_set(err, UPF_ERR_NOMEM, "config: out of memory");
+            for (size_t j = 0; row->type == UPF_CFG_MAP && val->kind == CFG_MAP && j < val->n; j++) {
+                char entry[600];
+                snprintf(entry, sizeof entry, "%s.%s", row->path, val->keys[j]->text);
+                if (record_set(L, entry, val->items[j])) return upf_err_set(err, UPF_ERR_NOMEM, "config: out of memory");
+            }
             continue;
         }
         int section = (!*prefix && is_section(full)) || has_rows_below(upf_config_keys, full) ||
@@ -471,6 +480,15 @@ static upf_status missing_required(const upf_cfg_loaded *L, const upf_cfg_key *k
 }
 
 /* An error about a key: at its position when the file (or --set) wrote it. */
+static upf_status key_verror(const upf_cfg_loaded *L, upf_err *err, const char *path, const char *fmt, va_list ap)
+{
+    char what[UPF_ERR_MSG_MAX];
+    vsnprintf(what, sizeof what, fmt, ap);
+    const set_row *s = find_set(L, path);
+    if (s) return cfg_error_node(err, s->node, path, "%s", what);
+    return upf_err_set(err, UPF_ERR_CONFIG, "%s: %s: %s", L->cfg.file, path, what);
+}
+
 static upf_status key_error(const upf_cfg_loaded *L, upf_err *err, const char *path, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
@@ -478,14 +496,20 @@ static upf_status key_error(const upf_cfg_loaded *L, upf_err *err, const char *p
     ;
 static upf_status key_error(const upf_cfg_loaded *L, upf_err *err, const char *path, const char *fmt, ...)
 {
-    char what[600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    upf_status st = key_verror(L, err, path, fmt, ap);
     va_end(ap);
-    const set_row *s = find_set(L, path);
-    if (s) return cfg_error_node(err, s->node, path, "%s", what);
-    return upf_err_set(err, UPF_ERR_CONFIG, "%s: %s: %s", L->cfg.file, path, what);
+    return st;
+}
+
+upf_status upf_config_key_error(const upf_cfg_loaded *c, upf_err *err, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    upf_status st = key_verror(c, err, path, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 /* Re-anchors a family check's message "key.path: what" at the key's position. */
@@ -622,7 +646,10 @@ void upf_config_free(upf_cfg_loaded *L)
     if (L->family && L->params) cfg_free_fields(L->family->keys, L->params);
     upf_free(L->params);
     upf_free(L->resolved);
-    for (size_t i = 0; i < L->n_set; i++) upf_free(L->set[i].where);
+    for (size_t i = 0; i < L->n_set; i++) {
+        upf_free(L->set[i].where);
+        upf_free(L->set[i].path);
+    }
     upf_free(L->set);
     cfg_node_free(L->root);
     cfg_src_free_all(L->srcs);

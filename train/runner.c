@@ -535,8 +535,7 @@ static upf_status gate_error(const upf_run *run, const char *metric, upf_err *er
     char path[300], what[UPF_ERR_MSG_MAX];
     snprintf(what, sizeof what, "%s", what_in);
     snprintf(path, sizeof path, "gates.%s", metric);
-    const char *where = upf_config_where(run->loaded, path);
-    return upf_err_set(err, UPF_ERR_CONFIG, "%s: %s: %s", where ? where : run->cfg->file, path, what);
+    return upf_config_key_error(run->loaded, err, path, "%s", what);
 }
 
 /* Parses the gates, opens the reference, and refuses before training what
@@ -587,10 +586,11 @@ static upf_status gates_prepare(upf_run *run, gate_set *gs, upf_err *err)
     }
     if (needs_ref) {
         upf_status st = upf_ref_open(c->eval_reference, &gs->ref, err);
+        if (st == UPF_ERR_NOMEM) return st;
         if (st) {
-            const char *where = upf_config_where(run->loaded, "eval.reference");
-            if (where) upf_err_prefix(err, "%s", where);
-            return st == UPF_ERR_NOMEM ? st : (err->status = UPF_ERR_CONFIG);
+            char what[UPF_ERR_MSG_MAX];
+            snprintf(what, sizeof what, "%s", err->msg);
+            return upf_config_key_error(run->loaded, err, "eval.reference", "%s", what);
         }
         for (size_t i = 0; i < gs->n; i++) {
             if (gs->g[i].kind == UPF_GATE_ABSOLUTE) continue;
