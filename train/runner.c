@@ -668,14 +668,17 @@ static void print_summary(const upf_run *run, const gate_set *gs, double secs, F
 {
     const metric_store *m = &run->metrics;
     const char *base[16];
-    size_t n_base = 0;
+    size_t base_len[16], n_base = 0;
     for (size_t i = 0; i < m->n && n_base < 16; i++) {
         const char *p = m->e[i].path;
         if (strncmp(p, "baseline_", 9) != 0) continue;
         size_t l = strcspn(p, ".");
         int seen = 0;
-        for (size_t b = 0; b < n_base; b++) seen |= strlen(base[b]) == l && strncmp(base[b], p, l) == 0;
-        if (!seen) base[n_base++] = p;
+        for (size_t b = 0; b < n_base; b++) seen |= base_len[b] == l && strncmp(base[b], p, l) == 0;
+        if (!seen) {
+            base[n_base] = p;
+            base_len[n_base++] = l;
+        }
     }
     fprintf(f, "run: %s (%s, %.1f s)\n", run->dir, run->family->name, secs);
     int header = 0;
@@ -684,17 +687,17 @@ static void print_summary(const upf_run *run, const gate_set *gs, double secs, F
         if (e->is_str || strchr(e->path, '.') || strncmp(e->path, "users_", 6) == 0) continue;
         if (!header) {
             fprintf(f, "  %-14s %10s", "metric", "model");
-            for (size_t b = 0; b < n_base; b++) fprintf(f, " %*.*s", 12, (int)strcspn(base[b] + 9, "."), base[b] + 9);
+            for (size_t b = 0; b < n_base; b++) fprintf(f, " %*.*s", 18, (int)(base_len[b] - 9), base[b] + 9);
             fputc('\n', f);
             header = 1;
         }
         fprintf(f, "  %-14s %10.4f", e->path, e->v);
         for (size_t b = 0; b < n_base; b++) {
             char path[300];
-            snprintf(path, sizeof path, "%.*s.%s", (int)strcspn(base[b], "."), base[b], e->path);
+            snprintf(path, sizeof path, "%.*s.%s", (int)base_len[b], base[b], e->path);
             const metric_entry *be = ms_get(m, path);
-            if (be && !be->is_str) fprintf(f, " %12.4f", be->v);
-            else fprintf(f, " %12s", "-");
+            if (be && !be->is_str) fprintf(f, " %18.4f", be->v);
+            else fprintf(f, " %18s", "-");
         }
         fputc('\n', f);
     }
@@ -787,10 +790,12 @@ upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_
         res->higher_is_better = !upf_metric_lower_is_better(prim);
     }
 
-    /* 2. the directory: INCOMPLETE first */
+    /* 2. the data's whereabouts (a missing file is a config error), then the
+     * directory: INCOMPLETE first */
     char hint[4200] = "";
+    if (o->resume_dir) marker_field(o->resume_dir, "data", hint, sizeof hint);
+    if ((st = run_resolve_data(&run, hint[0] ? hint : NULL, err))) goto done;
     if (o->resume_dir) {
-        marker_field(o->resume_dir, "data", hint, sizeof hint);
         if ((st = prepare_resume_dir(&run, o->resume_dir, err))) goto done;
     } else {
         char out[4096];
@@ -820,7 +825,7 @@ upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_
             run.threads, run.threads == 1 ? "" : "s", run.eval_threads, run.eval_threads == 1 ? "" : "s", run.dir);
 
     /* 3. data, 4. the family */
-    if ((st = run_load_data(&run, hint[0] ? hint : NULL, err))) goto done;
+    if ((st = run_load_data(&run, err))) goto done;
     if ((st = run.family->run(&run, upf_config_family_params(run.loaded), err))) {
         if (upf_interrupted() && st != UPF_ERR_INTERRUPTED && st != UPF_ERR_NOMEM) st = err->status = UPF_ERR_INTERRUPTED;
         goto done;

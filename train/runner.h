@@ -30,7 +30,8 @@ typedef struct upf_runner_opts {
     int json_log;                      /* stderr log lines as JSON objects */
     int progress;                      /* -1: a bar when stderr is a terminal; 0 never; 1 always */
     const upf_family *const *families; /* NULL: the registry (upf_families) */
-    const upf_dataset *dataset;        /* borrowed; when set, used instead of data.* (tests) */
+    const upf_dataset *dataset;        /* borrowed; when set, used instead of data.* (tests, sweeps) */
+    const char *dataset_desc;          /* what `dataset` is, for metrics.json ("<in memory>" if NULL) */
     FILE *summary;                     /* where the closing summary goes (stdout); NULL: nowhere */
 } upf_runner_opts;
 

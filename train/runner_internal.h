@@ -94,8 +94,11 @@ struct upf_run {
     int model_saved;
 };
 
-/* runner_data.c: the dataset per the data section (or opts->dataset). */
-upf_status run_load_data(upf_run *run, const char *hint_abs_path, upf_err *err);
+/* runner_data.c: where the data comes from (run->data_desc; a missing file is
+ * a config error at data.path), before the run directory exists; then the
+ * dataset itself (or opts->dataset). */
+upf_status run_resolve_data(upf_run *run, const char *hint_abs_path, upf_err *err);
+upf_status run_load_data(upf_run *run, upf_err *err);
 /* runner_eval.c */
 void run_eval_free(upf_run *run);
 /* run_metrics.c: writes metrics.json (model figures, then gates and run info). */
