@@ -204,7 +204,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg->name, "t");
     ck_assert_str_eq(cfg->data_path, "x.h5");
     ck_assert_str_eq(cfg->model_family, "cooccur");
-    ck_assert_str_eq(cfg->model_name, "");
+    ck_assert_str_eq(cfg->model_name, "t"); /* resolved from the file name */
     ck_assert_int_eq(cfg->data_source, 0);
     ck_assert_int_eq(cfg->split_kind, 0);
     ck_assert_double_eq(cfg->split_test_frac, 0.2);

@@ -688,6 +688,11 @@ upf_status upf_config_load_opts(const upf_cfg_load_opts *o, upf_cfg_loaded **out
             goto fail;
         }
     if ((st = check_common(L, err))) goto fail;
+    /* resolve the name now, so a resumed run (reading config.yaml) keeps it */
+    if (!L->cfg.model_name[0]) {
+        upf_free(L->cfg.model_name);
+        if (!(L->cfg.model_name = upf_strdup(L->cfg.name))) goto nomem;
+    }
     if (L->family->check) {
         upf_err fe;
         upf_err_clear(&fe);
@@ -704,11 +709,12 @@ upf_status upf_config_load_opts(const upf_cfg_load_opts *o, upf_cfg_loaded **out
     }
     {
         cfg_table tables[2] = { { upf_config_keys, &L->cfg }, { L->family->keys, L->params } };
+        /* no file name or time in the text: the same config resolves to the same bytes */
         char header[600];
         snprintf(header, sizeof header,
-                 "# Resolved config of %s: every key, defaults filled in (configs/README.md).\n"
+                 "# Resolved config: every key, defaults filled in (configs/README.md).\n"
                  "# upfunnel %s; `upfunnel train` reads it back as it is.\n",
-                 L->cfg.file, upf_version_string());
+                 upf_version_string());
         if ((st = cfg_emit_yaml(tables, 2, header, &L->resolved, err))) goto fail;
     }
     upf_free(w.common_set);
