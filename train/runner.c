@@ -727,7 +727,8 @@ static void run_free(upf_run *run)
     upf_csr_free(&run->valid);
     upf_csr_free(&run->test);
     ms_free(&run->metrics);
-    pu_free(&run->per_user);
+    upf_per_user_free(&run->per_user);
+    upf_free(run->user_ids);
     if (run->curves) fclose(run->curves);
     for (size_t i = 0; i < run->n_curve_cols; i++) upf_free(run->curve_cols ? run->curve_cols[i] : NULL);
     upf_free(run->curve_cols);
