@@ -404,6 +404,9 @@ START_TEST(test_gates_fail_and_reference)
     char *g2 = path_in(f.dir, "g2");
     ck_assert(access(g2, F_OK) != 0);
     free(g2);
+    st = run_config(&f, POP "  primary: mrr@7\n", NULL, 0, "g2", &res, &err);
+    ck_assert_int_eq(st, UPF_ERR_CONFIG);
+    ck_assert_msg(strstr(err.msg, "c.yaml:7:12: eval.primary: the run will not compute mrr@7") != NULL, "%s", err.msg);
     /* a metric nobody produces: a config error after the run */
     st = run_config(&f, POP "gates:\n  toy.nonsense: \">= 0.1\"\n", NULL, 0, "g3", &res, &err);
     ck_assert_int_eq(st, UPF_ERR_CONFIG);

@@ -44,15 +44,47 @@ static upf_status gate_error(const upf_run *run, const char *metric, upf_err *er
     return upf_config_key_error(run->loaded, err, path, "%s", what);
 }
 
-/* Parses the gates, opens the reference, and refuses before training what
- * can be known wrong: a ranking metric the eval section will not compute, a
- * reference without the metric. */
-upf_status run_gates_prepare(upf_run *run, gate_set *gs, upf_err *err)
+/* Why the eval section will not produce metric ("[segment.]name@k" for a
+ * ranking metric name) into what (empty when it will, or cannot tell). */
+static void unproduced(const upf_config *c, const char *metric, char *what, size_t n)
 {
     static const char *const ranking[] = { "ndcg", "recall", "precision", "map", "mrr", "auc",
                                            "hit_rate", "coverage", "long_tail", "novelty", NULL };
+    what[0] = '\0';
+    const char *m = strrchr(metric, '.');
+    m = m ? m + 1 : metric;
+    char name[64];
+    size_t nl = strcspn(m, "@");
+    if (nl >= sizeof name) return;
+    memcpy(name, m, nl);
+    name[nl] = '\0';
+    int is_ranking = 0;
+    for (size_t r = 0; ranking[r]; r++) is_ranking |= strcmp(ranking[r], name) == 0;
+    if (!is_ranking) return;
+    if (!has_str(&c->eval_metrics, name)) {
+        snprintf(what, n, "the run will not compute %s: add it to eval.metrics", name);
+        return;
+    }
+    if (m[nl] == '@') {
+        char *end;
+        long long k = strtoll(m + nl + 1, &end, 10);
+        if (*end || !has_k(&c->eval_k, k))
+            snprintf(what, n, "the run will not compute %s: add the cut-off %s to eval.k", m, m + nl + 1);
+    }
+}
+
+/* Parses the gates, opens the reference, and refuses before training what
+ * can be known wrong: a ranking metric the eval section will not compute
+ * (in a gate or as eval.primary), a reference without the metric. */
+upf_status run_gates_prepare(upf_run *run, gate_set *gs, upf_err *err)
+{
     const upf_config *c = run->cfg;
+    char what[300];
     memset(gs, 0, sizeof *gs);
+    if (c->eval_primary[0]) {
+        unproduced(c, c->eval_primary, what, sizeof what);
+        if (what[0]) return upf_config_key_error(run->loaded, err, "eval.primary", "%s", what);
+    }
     if (!c->gates.n) return UPF_OK;
     gs->g = upf_calloc(c->gates.n, sizeof *gs->g);
     gs->r = upf_calloc(c->gates.n, sizeof *gs->r);
@@ -63,48 +95,24 @@ upf_status run_gates_prepare(upf_run *run, gate_set *gs, upf_err *err)
         upf_status st = upf_gate_parse(c->gates.keys[i], c->gates.values[i], &gs->g[i], err);
         if (st) return gate_error(run, c->gates.keys[i], err, err->msg);
         needs_ref |= gs->g[i].kind != UPF_GATE_ABSOLUTE;
-        /* "[segment.]metric@k": the eval section must produce it */
-        const char *m = strrchr(gs->g[i].metric, '.');
-        m = m ? m + 1 : gs->g[i].metric;
-        char name[64];
-        size_t nl = strcspn(m, "@");
-        if (nl < sizeof name) {
-            memcpy(name, m, nl);
-            name[nl] = '\0';
-            int is_ranking = 0;
-            for (size_t r = 0; ranking[r]; r++) is_ranking |= strcmp(ranking[r], name) == 0;
-            if (is_ranking && !has_str(&c->eval_metrics, name)) {
-                char what[300];
-                snprintf(what, sizeof what, "the run will not compute %s: add it to eval.metrics", name);
-                return gate_error(run, gs->g[i].metric, err, what);
-            }
-            if (is_ranking && m[nl] == '@') {
-                char *end;
-                long long k = strtoll(m + nl + 1, &end, 10);
-                if (*end || !has_k(&c->eval_k, k)) {
-                    char what[300];
-                    snprintf(what, sizeof what, "the run will not compute %s: add the cut-off %s to eval.k", m,
-                             m + nl + 1);
-                    return gate_error(run, gs->g[i].metric, err, what);
-                }
-            }
-        }
+        unproduced(c, gs->g[i].metric, what, sizeof what);
+        if (what[0]) return gate_error(run, gs->g[i].metric, err, what);
     }
     if (needs_ref) {
         upf_status st = upf_ref_open(c->eval_reference, &gs->ref, err);
         if (st == UPF_ERR_NOMEM) return st;
         if (st) {
-            char what[UPF_ERR_MSG_MAX];
-            snprintf(what, sizeof what, "%s", err->msg);
-            return upf_config_key_error(run->loaded, err, "eval.reference", "%s", what);
+            char why[UPF_ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return upf_config_key_error(run->loaded, err, "eval.reference", "%s", why);
         }
         for (size_t i = 0; i < gs->n; i++) {
             if (gs->g[i].kind == UPF_GATE_ABSOLUTE) continue;
             double v;
             if (upf_ref_value(gs->ref, gs->g[i].metric, &v) != UPF_OK) {
-                char what[600];
-                snprintf(what, sizeof what, "the reference %s has no %s", upf_ref_path(gs->ref), gs->g[i].metric);
-                return gate_error(run, gs->g[i].metric, err, what);
+                char why[600];
+                snprintf(why, sizeof why, "the reference %s has no %s", upf_ref_path(gs->ref), gs->g[i].metric);
+                return gate_error(run, gs->g[i].metric, err, why);
             }
             gs->r[i].ref = v;
             gs->r[i].has_ref = 1;
