@@ -530,6 +530,13 @@ START_TEST(test_nan_and_directory_rules)
     free(marker);
     ck_assert(exists(res.dir, "checkpoint.bin"));
     ck_assert(!exists(res.dir, "model.upf"));
+    /* stopped before its first checkpoint: nothing to keep, so a new run may replace it */
+    const char *yaml1 = "data:\n  source: synth\nmodel:\n  family: toy\ntrain:\n  epochs: 2\n  nan_at: 1\n";
+    ck_assert_int_eq(run_config(&f, yaml1, NULL, 0, "nan1", &res, &err), UPF_ERR_NUMERIC);
+    ck_assert(!exists(res.dir, "checkpoint.bin"));
+    const char *fix[1] = { "train.nan_at=0" };
+    ck_assert_msg(run_config(&f, yaml1, fix, 1, "nan1", &res, &err) == UPF_OK, "%s", err.msg);
+    ck_assert(!exists(res.dir, "INCOMPLETE"));
     /* a finished run is replaced by a new one */
     ck_assert_int_eq(run_config(&f, POP, NULL, 0, "fin", &res, &err), UPF_OK);
     ck_assert_int_eq(run_config(&f, POP, NULL, 0, "fin", &res, &err), UPF_OK);

@@ -8,6 +8,7 @@
 #define _DEFAULT_SOURCE /* mkdir */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,6 +84,17 @@ void run_marker_field(const char *dir, const char *key, char *buf, size_t n)
     fclose(f);
 }
 
+/* 1 when DIR's marker says "running" and its process is alive on this machine
+ * (another process: a crashed run's pid is gone). */
+static int still_going(const char *dir)
+{
+    char status[100], pid_text[32];
+    run_marker_field(dir, "status", status, sizeof status);
+    run_marker_field(dir, "pid", pid_text, sizeof pid_text);
+    long pid = strtol(pid_text, NULL, 10);
+    return strcmp(status, "running") == 0 && pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0;
+}
+
 static int dir_is_empty(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -117,7 +129,11 @@ upf_status run_prepare_fresh_dir(upf_run *run, const char *out, upf_err *err)
     struct stat sb;
     if (stat(out, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode)) return upf_err_set(err, UPF_ERR_ARG, "--out %s: exists and is not a directory", out);
-        if (run_file_exists(out, RUN_MARKER)) {
+        int unfinished = run_file_exists(out, RUN_MARKER);
+        if (unfinished && still_going(out))
+            return upf_err_set(err, UPF_ERR_ARG, "--out %s: a run is still going there", out);
+        if (unfinished && run_file_exists(out, RUN_CKPT)) {
+            /* a checkpoint is work worth keeping: resume it or go elsewhere */
             char why[600];
             run_marker_field(out, "reason", why, sizeof why);
             return upf_err_set(err, UPF_ERR_ARG,
@@ -125,13 +141,17 @@ upf_status run_prepare_fresh_dir(upf_run *run, const char *out, upf_err *err)
                                "or choose another --out",
                                out, why[0] ? why : "INCOMPLETE", out);
         }
-        if (run_file_exists(out, "config.yaml") || run_file_exists(out, "metrics.json")) {
+        if (unfinished || run_file_exists(out, "config.yaml") || run_file_exists(out, "metrics.json")) {
+            char marker[4200];
+            snprintf(marker, sizeof marker, "%s/%s", out, RUN_MARKER);
+            unlink(marker);
             for (size_t i = 0; run_files[i]; i++) {
                 char path[4200];
                 snprintf(path, sizeof path, "%s/%s", out, run_files[i]);
                 unlink(path);
             }
-            upf_log(UPF_LOG_INFO, "replacing the finished run in %s", out);
+            upf_log(UPF_LOG_INFO, "replacing the %s run in %s", unfinished ? "unfinished (no checkpoint)" : "finished",
+                    out);
         } else if (!dir_is_empty(out)) {
             /* not a run: refuse rather than mix a run's files into it */
             return upf_err_set(err, UPF_ERR_ARG, "--out %s: exists, is not empty and holds no run; choose another --out",
@@ -226,9 +246,13 @@ upf_status run_prepare_resume_dir(upf_run *run, const char *dir, upf_err *err)
                            dir, RUN_MARKER);
     if (!(run->dir = upf_strdup(dir))) return upf_err_set(err, UPF_ERR_NOMEM, "out of memory");
     run->resuming = 1;
-    char status[100], why[600];
+    char status[100], why[600], pid_text[32];
     run_marker_field(dir, "status", status, sizeof status);
     run_marker_field(dir, "reason", why, sizeof why);
+    run_marker_field(dir, "pid", pid_text, sizeof pid_text);
+    long pid = strtol(pid_text, NULL, 10);
+    /* a run still going (on this machine) is not resumed under its feet */
+    if (still_going(dir)) return upf_err_set(err, UPF_ERR_ARG, "--resume %s: the run is still going (pid %ld)", dir, pid);
     if (strcmp(status, "running") == 0)
         upf_log(UPF_LOG_WARN, "resuming %s: the previous attempt ended without a word (a crash or a kill)", dir);
     else
