@@ -116,8 +116,9 @@ upf_status upf_run_interactions(upf_run *run, const upf_csr **train, const upf_c
             if (!st) st = upf_split_csr(&train_full, &vp, &run->train, &run->valid, err);
             upf_csr_free(&train_full);
         } else if (!st) {
-            run->train = train_full;
-            st = empty_like(&train_full, &run->valid, err);
+            run->train = train_full; /* ownership moves */
+            memset(&train_full, 0, sizeof train_full);
+            st = empty_like(&run->train, &run->valid, err);
         }
         if (st) {
             upf_csr_free(&train_full);

@@ -36,7 +36,7 @@ static upf_status setup(upf_run *run, eval_setup *e, upf_err *err)
                                &e->specs, &e->n_specs, err);
     if (st) {
         upf_err_prefix(err, "eval.metrics");
-        return err->status = UPF_ERR_CONFIG;
+        return st == UPF_ERR_NOMEM ? st : (err->status = UPF_ERR_CONFIG);
     }
     e->params = upf_rank_eval_params_default();
     e->params.metrics = e->specs;
