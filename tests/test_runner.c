@@ -835,6 +835,36 @@ static void scratch_in_memory(void)
     if (access("/dev/shm", W_OK) == 0) setenv("TMPDIR", "/dev/shm", 1);
 }
 
+/* MovieLens 100K, configs/ml100k_popularity.yaml end to end through the
+ * binary: the BENCH.md protocol gives popularity NDCG@10 0.1520 (split seed
+ * noise about 0.01). Skips when ../shared/data is absent. */
+START_TEST(test_ml100k_popularity)
+{
+    const char *data = upf_test_data_dir();
+    if (!data) return; /* skipped: no public data here */
+    char *dir = upf_test_tmpdir();
+    const char *bin = upf_test_bin();
+    ck_assert_int_eq(sh("%s data import --preset movielens100k %s/movielens-100k/ml-100k -o %s/ml.h5 >/dev/null 2>&1",
+                        bin, data, dir),
+                     0);
+    ck_assert_int_eq(sh("%s train configs/ml100k_popularity.yaml --set data.path=%s/ml.h5 --out %s/run --quiet "
+                        ">/dev/null 2>&1",
+                        bin, dir, dir),
+                     0);
+    char *mp = path_in(dir, "run/metrics.json");
+    upf_json *j;
+    upf_err err;
+    ck_assert_int_eq(upf_json_parse_file(mp, &j, &err), UPF_OK);
+    double ndcg = upf_json_get(j, "ndcg@10")->num;
+    ck_assert_msg(fabs(ndcg - 0.1520) <= 0.01, "popularity ndcg@10 %.4f, BENCH.md 0.1520", ndcg);
+    ck_assert_double_eq(upf_json_path(j, "run.data_users")->num, 943);
+    ck_assert_double_eq(upf_json_path(j, "run.data_items")->num, 1682);
+    upf_json_free(j);
+    free(mp);
+    upf_test_rmdir(dir);
+}
+END_TEST
+
 Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -862,6 +892,7 @@ Suite *runner_suite(void)
     tcase_add_checked_fixture(t, scratch_in_memory, NULL);
     tcase_add_test(t, test_binary_exit_codes);
     tcase_add_test(t, test_binary_sweep);
+    tcase_add_test(t, test_ml100k_popularity);
     tcase_set_timeout(t, 120);
     suite_add_tcase(s, t);
     return s;
