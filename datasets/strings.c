@@ -1,5 +1,6 @@
 /* strings.c - the growable string blob behind upf_strings (used by the builder
- * and the HDF5 reader), and the UTF-8 and HDF5-name checks.
+ * and the HDF5 reader), the UTF-8 and HDF5-name checks, and the huge-page
+ * advice for large arrays.
  * Growth doubles with checked sizes; a failed growth leaves the blob intact.
  */
 #define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
