@@ -13,6 +13,10 @@
 
 #include "dataset.h"
 
+/* The UTF-8 check is upf_ds_utf8_valid (model/ has its own upf_utf8_valid);
+ * the old name stays usable inside datasets/ (the importers call it). */
+#define upf_utf8_valid upf_ds_utf8_valid
+
 /* ---- freeing parts (each accepts a zeroed struct and zeroes it) ---- */
 
 void upf_strings_free(upf_strings *s);
