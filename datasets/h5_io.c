@@ -364,6 +364,16 @@ upf_status upf_h5_open_column(hid_t file, const char *path, const char *name, up
                          want_what ? want_what : "", (unsigned long long)dim);
         goto done;
     }
+    /* A tiny file must not make us allocate terabytes: HDF5 reads chunks that
+     * were never written as fill values, so the declared length alone proves
+     * nothing. deflate cannot shrink data more than about 1032:1. */
+    size_t tsize = H5Tget_size(t);
+    double raw = (double)dim * (double)tsize, stored = (double)H5Dget_storage_size(d);
+    if (raw > 1100.0 * stored + (double)(1 << 20)) {
+        st = upf_err_set(err, UPF_ERR_CORRUPT, "%s: %s: declares %llu rows (%.0f bytes) but stores only %.0f bytes", path, name,
+                         (unsigned long long)dim, raw, stored);
+        goto done;
+    }
     *n = (size_t)dim;
     *dset = d;
     d = -1;
