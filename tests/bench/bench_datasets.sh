@@ -63,7 +63,7 @@ for layout in "deflate1:1" "raw-events:0"; do
        "write $(kv "$g" write_rows_per_s) rows/s, $(kv "$g" bytes_per_event) bytes/event on disk"
   echo "  upf_dataset_read: first load $(kv "$rl" first_s) s ($(kv "$rl" first_cpu_s) s CPU), best $ours_best s ($ours_cpu s CPU);" \
        "peak RSS $(kv "$rf" peak_rss_mb) MB for $(kv "$rf" arrays_mb) MB of arrays (process base $(kv "$rf" base_rss_mb) MB)"
-  echo "  block iterator (events only): $(kv "$it" s) s, $(kv "$it" rows_per_s) rows/s, peak RSS $(kv "$it" peak_rss_mb) MB"
+  echo "  block iterator (events only): $(kv "$it" s) s ($(kv "$it" cpu_s) s CPU), $(kv "$it" rows_per_s) rows/s, peak RSS $(kv "$it" peak_rss_mb) MB"
   [ -n "$h" ] && echo "  h5py (5 event columns): first $(kv "$h" first_s) s ($(kv "$h" first_cpu_s) s CPU), best $hb s ($hc s CPU), peak RSS $(kv "$h" peak_rss_mb) MB"
   rm -f "$f"
 done
