@@ -44,9 +44,14 @@ typedef struct upf_interaction_params {
 } upf_interaction_params;
 
 /* Purchases, carts, views and ratings all count; grades purchase 3, cart 2,
- * view 1, rating 1 (min_rating 0); no time bounds. */
+ * view 1, rating 1 (and return 1, tag 1 for masks that add them); min_rating
+ * 0; no time bounds. */
 upf_interaction_params upf_interaction_params_default(void);
 
+/* out (owned, upf_csr_free; zeroed on failure): n_users x n_items with
+ * times. Events without an item (search) never count. UPF_ERR_ARG for an
+ * empty or invalid type mask, a grade <= 0 of a counted type, an empty time
+ * range. */
 upf_status upf_interactions_build(const upf_dataset *ds, const upf_interaction_params *p,
                                   upf_csr *out, upf_err *err);
 
@@ -71,7 +76,12 @@ typedef struct upf_split_params {
 upf_split_params upf_split_params_default(void); /* RANDOM, 0.2, min_entries 2, seed 42 */
 const char *upf_split_kind_name(upf_split_kind k);
 
-/* Partitions every entry of `all` into train or test (same shape as all).
+/* Partitions every entry of `all` into train or test (same shape as all,
+ * values and times carried; both owned, zeroed on failure). RANDOM: round()
+ * is half away from zero, the count is capped at n, and the draw of user u
+ * comes from upf_rng_seed(seed, u) alone. LAST_N: min(last_n, n) entries of
+ * the latest times, the higher item index counting as later at equal times.
+ * TEMPORAL: time >= cutoff is test. LAST_N and TEMPORAL need all->time.
  * Deterministic for a given seed. */
 upf_status upf_split_csr(const upf_csr *all, const upf_split_params *p, upf_csr *train, upf_csr *test,
                          upf_err *err);
