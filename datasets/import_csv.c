@@ -141,6 +141,14 @@ int upf_import_next_row(upf_import *im, upf_csv *r, upf_status *st, upf_err *err
     }
 }
 
+upf_status upf_import_no_rows(const upf_csv *r, upf_err *err)
+{
+    if (upf_csv_bytes(r) <= 3) /* nothing, or only a byte order mark */
+        return upf_err_set(err, UPF_ERR_DATA, "%s: empty file", upf_csv_path(r));
+    return upf_err_set(err, UPF_ERR_DATA, "%s: no data rows%s", upf_csv_path(r),
+                       upf_csv_header_count(r) ? " after the header" : "");
+}
+
 /* ---- events: a batched loop ----
  * Rows are parsed and checked into a batch of pending events; ids are kept
  * as canonical integers or copied into the batch's arena (the CSV buffer
@@ -485,7 +493,7 @@ upf_status upf_import_events_csv(upf_import *im, const char *path, const upf_eve
         *err = rd.err;
     }
     if (!st && im->st.rows == rd.rows_before)
-        st = upf_err_set(err, UPF_ERR_DATA, "%s: no data rows%s", path, m->csv.header ? " after the header" : "");
+        st = upf_import_no_rows(rd.r, err);
 done:
     for (int i = 0; i < EV_RING; i++)
         if (bufs[i]) {
@@ -738,7 +746,7 @@ upf_status upf_import_attrs_csv(upf_import *im, const char *path, const upf_attr
         im->st.attr_rows++;
     }
     if (rc == 0 && im->st.rows == rows_before)
-        st = upf_err_set(err, UPF_ERR_DATA, "%s: no data rows%s", path, m->csv.header ? " after the header" : "");
+        st = upf_import_no_rows(r, err);
 done:
     upf_free(seen.bit);
     upf_free(cols);

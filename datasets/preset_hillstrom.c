@@ -120,7 +120,7 @@ upf_status upf_preset_hillstrom(upf_import *im, const char *const *inputs, size_
                 (st = upf_import_cat_attr(im, 0, user, cat_cols[i], f[ccat[i]].p, f[ccat[i]].len, err)))
                 goto done;
     }
-    if (rc == 0 && rowno == 0) st = upf_err_set(err, UPF_ERR_DATA, "%s: no data rows after the header", path);
+    if (rc == 0 && rowno == 0) st = upf_import_no_rows(r, err);
     goto done;
 fatal:
     *err = rowerr;
