@@ -146,6 +146,10 @@ void upf_import_prefetch_id(const upf_import *im, int is_item, uint64_t v);
 upf_status upf_import_user_text(upf_import *im, const char *id, size_t len, int32_t *out, upf_err *err);
 upf_status upf_import_item_text(upf_import *im, const char *id, size_t len, int32_t *out, upf_err *err);
 
+/* After a builder call failed with st: err gets the builder's own message
+ * (prefixed with `what`) and the status is returned. */
+upf_status upf_import_builder_error(upf_import *im, upf_status st, const char *what, upf_err *err);
+
 /* Adds an event and counts it. */
 upf_status upf_import_event(upf_import *im, int32_t user, int32_t item, int64_t time, int type, float value,
                             int32_t query, upf_err *err);

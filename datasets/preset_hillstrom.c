@@ -109,7 +109,7 @@ upf_status upf_preset_hillstrom(upf_import *im, const char *const *inputs, size_
         int32_t user;
         if ((st = upf_import_user_text(im, id, (size_t)idn, &user, err))) goto done;
         if ((st = upf_builder_campaign_row(im->b, camp, user, arm, NAN, UPF_TIME_MISSING, outcome))) {
-            st = upf_err_set(err, st, "%s: adding a campaign row: %s", path, upf_status_str(st));
+            st = upf_import_builder_error(im, st, path, err);
             goto done;
         }
         im->st.campaign_rows++;
