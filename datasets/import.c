@@ -8,8 +8,8 @@
  * without hashing the text; the builder still interns the text once, so the
  * dataset is the same with or without the cache. The array grows only while
  * it stays within 4 x the ids seen + 4M entries (16 MB). The event loop
- * (import_csv.c) parses rows in batches and prefetches their entries, so the
- * random accesses of a batch overlap instead of stalling one by one.
+ * (import_csv.c) parses rows in batches and prefetches entries a few rows
+ * ahead, so the random accesses overlap instead of stalling one by one.
  */
 #include "import.h"
 
