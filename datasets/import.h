@@ -92,6 +92,9 @@ upf_status upf_import_open_csv(const char *path, const upf_csv_opts *o, upf_csv 
  * *st set (err filled). Malformed CSV rows go through the bad-row policy;
  * polls for Ctrl-C. */
 int upf_import_next_row(upf_import *im, upf_csv *r, upf_status *st, upf_err *err);
+/* Resolves a mapped column (upf_csv_column) and raises *maxcol to cover it
+ * (the fields a row needs). */
+upf_status upf_import_column(const upf_csv *r, const char *spec, size_t *idx, size_t *maxcol, upf_err *err);
 /* UPF_ERR_DATA "PATH: empty file" or "PATH: no data rows after the header",
  * for a file that gave no rows. */
 upf_status upf_import_no_rows(const upf_csv *r, upf_err *err);
