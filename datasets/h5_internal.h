@@ -76,7 +76,7 @@ upf_status upf_h5_read_column(hid_t dset, hid_t memtype, size_t n, size_t elem, 
                               const char *name, upf_err *err);
 
 /* For an enum dataset, checks that every member is name_of(v) = v for some
- * v in [1, count) (numbers are never reused across versions, so a name this
+ * v in [0, count) (numbers are never reused across versions, so a name this
  * build does not know means a newer writer); integer datasets pass. */
 upf_status upf_h5_check_codes(hid_t dset, const char *(*name_of)(int), int count, const char *path, const char *name,
                               upf_err *err);

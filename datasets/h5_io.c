@@ -247,7 +247,10 @@ upf_status upf_h5_open_dataset_file(const char *path, hid_t *file, upf_err *err)
     if (is <= 0)
         return upf_h5_fail(err, UPF_ERR_FORMAT, path, NULL, "not an HDF5 file (expected an upfunnel dataset, HDF5 schema version %d)",
                            UPF_DATASET_VERSION);
-    if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+    /* File locks where the file system has them; read-only opens go ahead
+     * where it does not (some network file systems). */
+    if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
+        H5Pset_file_locking(fapl, 1, 1) < 0) {
         st = upf_h5_fail(err, UPF_ERR_IO, path, NULL, "cannot set up HDF5 file access");
         goto done;
     }
@@ -361,6 +364,16 @@ upf_status upf_h5_open_column(hid_t file, const char *path, const char *name, up
                          want_what ? want_what : "", (unsigned long long)dim);
         goto done;
     }
+    /* A tiny file must not make us allocate terabytes: HDF5 reads chunks that
+     * were never written as fill values, so the declared length alone proves
+     * nothing. deflate cannot shrink data more than about 1032:1. */
+    size_t tsize = H5Tget_size(t);
+    double raw = (double)dim * (double)tsize, stored = (double)H5Dget_storage_size(d);
+    if (raw > 1100.0 * stored + (double)(1 << 20)) {
+        st = upf_err_set(err, UPF_ERR_CORRUPT, "%s: %s: declares %llu rows (%.0f bytes) but stores only %.0f bytes", path, name,
+                         (unsigned long long)dim, raw, stored);
+        goto done;
+    }
     *n = (size_t)dim;
     *dset = d;
     d = -1;
@@ -438,7 +451,9 @@ upf_status upf_h5_check_codes(hid_t dset, const char *(*name_of)(int), int count
         } else {
             long long v;
             memcpy(&v, buf, sizeof v);
-            if (v < 1 || v >= count || strcmp(name_of((int)v), mname) != 0)
+            /* "none" = 0 is tolerated (a writer may list the invalid value);
+             * rows holding it fail validation. */
+            if (v < 0 || v >= count || strcmp(name_of((int)v), mname) != 0)
                 st = upf_err_set(err, UPF_ERR_FORMAT,
                                  "%s: %s: enum member \"%.60s\" = %lld is not one this build knows (a newer upfunnel wrote the file?)",
                                  path, name, mname, v);
