@@ -92,7 +92,8 @@ static const char help_options[] =
     "  --user-attr-cols SPEC  and its attribute columns\n"
     "\n"
     "Other options:\n"
-    "  -o, --output OUT.h5    the dataset to write (required; replaced if present)\n"
+    "  -o, --output OUT.h5    the dataset to write (required; replaced if present;\n"
+    "                         missing folders are created)\n"
     "  --skip-bad-rows        count malformed rows, show the first few, go on\n"
     "  --show-bad N           how many skipped rows to show (default 5)\n"
     "  --max-ids N            refuse more than N distinct users or items\n"
@@ -157,7 +158,7 @@ typedef struct import_args {
 static int parse_args(int argc, char **argv, import_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->inputs = calloc((size_t)argc + 1, sizeof *a->inputs);
+    a->inputs = upf_calloc((size_t)argc + 1, sizeof *a->inputs);
     if (!a->inputs) {
         upf_cli_error("out of memory");
         return UPF_EXIT_FAIL;
@@ -204,17 +205,33 @@ static int parse_args(int argc, char **argv, import_args *a)
     return -1;
 }
 
+/* The output's folder must be writable; missing folders are created (the
+ * example configs write to data/, which a fresh clone does not have). */
 static int check_output_dir(const char *out)
 {
     const char *base = upf_path_base(out);
     if (!*base) return upf_cli_usage_error(CMD, "-o %s: expected a file name, got a folder", out);
     size_t dl = (size_t)(base - out);
     char dir[4096];
+    if (dl >= sizeof dir) return upf_cli_usage_error(CMD, "-o: the path is too long");
     if (dl == 0) snprintf(dir, sizeof dir, ".");
     else snprintf(dir, sizeof dir, "%.*s", (int)dl, out);
     struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        for (char *s = dir + 1;; s++) { /* mkdir -p */
+            char c = *s;
+            if (c != '/' && c != '\0') continue;
+            *s = '\0';
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+                upf_cli_error("-o %s: cannot create the folder %s: %s", out, dir, strerror(errno));
+                return UPF_EXIT_FAIL;
+            }
+            *s = c;
+            if (c == '\0') break;
+        }
+    }
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        upf_cli_error("-o %s: the folder %s does not exist", out, dir);
+        upf_cli_error("-o %s: %s is not a folder", out, dir);
         return UPF_EXIT_FAIL;
     }
     if (access(dir, W_OK) != 0) {
@@ -504,6 +521,6 @@ out:
     upf_dataset_free(ds);
     upf_import_release(&im);
     upf_type_map_free(em.type_map, em.n_type_map);
-    free(a.inputs);
+    upf_free(a.inputs);
     return rc;
 }

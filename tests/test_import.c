@@ -788,6 +788,10 @@ START_TEST(test_empty_and_missing)
     int rc = cli("--csv '%s' --user u --item i --time t --event-type view -o '%s/o.h5'", empty, tmp_dir);
     ck_assert_int_eq(rc, 1);
     ERR_HAS("empty.csv: empty file (expected a header line and data rows)");
+    const char *ud = PUT("e/u.data", "");
+    rc = cli("--preset movielens100k '%s' -o '%s/o.h5'", ud, tmp_dir);
+    ck_assert_int_eq(rc, 1);
+    ERR_HAS("u.data: empty file");
     const char *hdr = PUT("hdr.csv", "u,i,t\n");
     rc = cli("--csv '%s' --user u --item i --time t --event-type view -o '%s/o.h5'", hdr, tmp_dir);
     ck_assert_int_eq(rc, 1);
@@ -806,9 +810,12 @@ START_TEST(test_empty_and_missing)
     rc = cli("--csv '%s' --user u --item i --time t -o '%s/o.h5'", ok, tmp_dir);
     ck_assert_int_eq(rc, 2);
     ERR_HAS("either --type COL");
-    rc = cli("--csv '%s' --user u --item i --time t --event-type view -o '%s/no/such/dir/o.h5'", ok, tmp_dir);
+    rc = cli("--csv '%s' --user u --item i --time t --event-type view -o '%s/new/sub/o.h5' -q", ok, tmp_dir);
+    ck_assert_msg(rc == 0, "%s", slurp("err"));
+    ck_assert(exists("new/sub/o.h5")); /* missing folders are created */
+    rc = cli("--csv '%s' --user u --item i --time t --event-type view -o '%s/sub/o.h5'", ok, ok);
     ck_assert_int_eq(rc, 1);
-    ERR_HAS("does not exist");
+    ERR_HAS("ok.csv/sub: Not a directory");
     rc = cli("--csv '%s' --user u --item i --time t --event-type view --bogus -o '%s/o.h5'", ok, tmp_dir);
     ck_assert_int_eq(rc, 2);
     ERR_HAS("unknown option '--bogus'");
