@@ -253,7 +253,7 @@ typedef double (*grad_fn)(const double *theta, double *grad, void *ctx);
 static void standard_errors(grad_fn fg, void *ctx, size_t n, const double *theta, double *se)
 {
     double H[16], tp[4], gp[4], gm[4];
-    for (size_t i = 0; i < n; i++) se[i] = NAN;
+    for (size_t i = 0; i < n; i++) se[i] = (double)NAN;
     for (size_t i = 0; i < n; i++) {
         double h = 1e-5 * (1.0 + fabs(theta[i]));
         memcpy(tp, theta, n * sizeof *tp);
@@ -266,7 +266,7 @@ static void standard_errors(grad_fn fg, void *ctx, size_t n, const double *theta
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) H[i * n + j] = H[j * n + i] = 0.5 * (H[i * n + j] + H[j * n + i]);
     if (upf_opt_spd_inverse(H, n) != UPF_OK) return;
-    for (size_t i = 0; i < n; i++) se[i] = H[i * n + i] > 0.0 ? exp(theta[i]) * sqrt(H[i * n + i]) : NAN;
+    for (size_t i = 0; i < n; i++) se[i] = H[i * n + i] > 0.0 ? exp(theta[i]) * sqrt(H[i * n + i]) : (double)NAN;
 }
 
 /* Nelder-Mead to get near, then BFGS to land; theta in/out (log parameters). */
@@ -431,7 +431,7 @@ static double pnbd_neg_ll(const double *th, void *ctx)
     const btyd_groups *g = ctx;
     upf_pnbd_params p = pnbd_from_theta(th);
     double ll = 0.0;
-    if (pnbd_ll(g->n, g->x, g->t_x, g->T, g->w, &p, &ll) != UPF_OK) return INFINITY;
+    if (pnbd_ll(g->n, g->x, g->t_x, g->T, g->w, &p, &ll) != UPF_OK) return (double)INFINITY;
     return -ll;
 }
 
@@ -526,7 +526,7 @@ upf_status upf_gg_fit(const upf_btyd_summary *s, upf_gg_params *out, upf_btyd_fi
     if (st == UPF_OK) {
         *out = gg_from_theta(theta);
         *n_used = n;
-        info->se[3] = NAN;
+        info->se[3] = (double)NAN;
     } else {
         memset(info, 0, sizeof *info);
     }
