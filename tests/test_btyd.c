@@ -409,7 +409,7 @@ START_TEST(test_holdout_table)
 {
     upf_btyd_summary s = tiny_summary(); /* x = 0, 1, 3, 7, 2, 15; x_star = 0, 1, 2, 0, 1, 2 */
     double expected[6] = {0.5, 1.0, 2.0, 3.0, 4.0, 5.0};
-    upf_btyd_bucket b[4];
+    upf_freq_bucket b[4];
     upf_btyd_holdout_table(&s, expected, 4, b); /* buckets 0, 1, 2, 3+ */
     ck_assert_uint_eq(b[0].n, 1);
     ck_assert_uint_eq(b[1].n, 1);

@@ -536,20 +536,7 @@ upf_status upf_gg_fit(const upf_btyd_summary *s, upf_gg_params *out, upf_btyd_fi
 /* ---- holdout table ---- */
 
 void upf_btyd_holdout_table(const upf_btyd_summary *s, const double *expected, size_t n_buckets,
-                            upf_btyd_bucket *out)
+                            upf_freq_bucket *out)
 {
-    memset(out, 0, n_buckets * sizeof *out);
-    if (n_buckets == 0) return;
-    for (size_t i = 0; i < s->n; i++) {
-        double x = s->x[i];
-        size_t k = x >= (double)(n_buckets - 1) ? n_buckets - 1 : (size_t)x;
-        out[k].n++;
-        out[k].actual_mean += s->x_star[i];
-        out[k].expected_mean += expected[i];
-    }
-    for (size_t k = 0; k < n_buckets; k++)
-        if (out[k].n) {
-            out[k].actual_mean /= (double)out[k].n;
-            out[k].expected_mean /= (double)out[k].n;
-        }
+    upf_surv_frequency_table(s->x, s->x_star, expected, s->n, n_buckets, out);
 }

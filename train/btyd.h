@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "../datasets/dataset.h"
+#include "../eval/survival_metrics.h"
 #include "../model/base.h"
 #include "../model/lifetime.h"
 
@@ -107,18 +108,11 @@ upf_status upf_gg_fit(const upf_btyd_summary *s, upf_gg_params *out, upf_btyd_fi
 
 /* ---- holdout evaluation ---- */
 
-/* Actual vs expected holdout transactions by calibration frequency: bucket k
- * holds customers with x == k for k < n_buckets-1 and x >= k for the last
- * (the BTYD 0..7+ table with n_buckets 8). expected[i] is each customer's
- * model forecast for the holdout. */
-typedef struct upf_btyd_bucket {
-    size_t n;             /* customers */
-    double actual_mean;   /* mean x_star */
-    double expected_mean; /* mean forecast */
-} upf_btyd_bucket;
-
+/* Actual vs expected holdout transactions by calibration frequency (the BTYD
+ * 0..7+ table with n_buckets 8; eval/survival_metrics.h has the definition).
+ * expected[i] is each customer's model forecast for the holdout. */
 void upf_btyd_holdout_table(const upf_btyd_summary *s, const double *expected /* (s->n) */, size_t n_buckets,
-                            upf_btyd_bucket *out /* (n_buckets) */);
+                            upf_freq_bucket *out /* (n_buckets) */);
 
 /* Each customer's BG/NBD (or Pareto/NBD) forecast of holdout transactions,
  * E[Y(t_star) | x, t_x, T], into out (s->n). */
