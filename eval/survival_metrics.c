@@ -408,3 +408,52 @@ void upf_surv_frequency_table(const double *x, const double *actual, const doubl
             out[k].expected_mean /= (double)out[k].n;
         }
 }
+
+/* ---- buy-again lists ---- */
+
+upf_status upf_surv_list_metrics(const int32_t *group, const double *score, const uint8_t *relevant, size_t n,
+                                 size_t k, upf_list_metrics *out, upf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        if (isnan(score[i])) return upf_err_set(err, UPF_ERR_ARG, "list metrics: row %zu: NaN score", i);
+    if (k == 0) return upf_err_set(err, UPF_ERR_ARG, "list metrics: k must be >= 1");
+    keyed *rk = upf_malloc((n ? n : 1) * sizeof *rk);
+    if (!rk) return upf_err_set(err, UPF_ERR_NOMEM, "list metrics: out of memory for %zu rows", n);
+    double hit = 0.0, rec = 0.0, prec = 0.0, ndcg = 0.0;
+    size_t groups = 0;
+    for (size_t g0 = 0; g0 < n;) {
+        size_t g1 = g0, n_rel = 0;
+        while (g1 < n && group[g1] == group[g0]) n_rel += relevant[g1++] != 0;
+        if (n_rel > 0) {
+            size_t m = g1 - g0;
+            for (size_t i = 0; i < m; i++) {
+                rk[i].key = -score[g0 + i]; /* descending score, ties by row */
+                rk[i].idx = g0 + i;
+            }
+            qsort(rk, m, sizeof *rk, cmp_keyed);
+            size_t top = m < k ? m : k, h = 0;
+            double dcg = 0.0, idcg = 0.0;
+            for (size_t r = 0; r < top; r++)
+                if (relevant[rk[r].idx]) {
+                    h++;
+                    dcg += 1.0 / log2((double)r + 2.0);
+                }
+            for (size_t r = 0; r < (n_rel < k ? n_rel : k); r++) idcg += 1.0 / log2((double)r + 2.0);
+            hit += h > 0;
+            rec += (double)h / (double)n_rel;
+            prec += (double)h / (double)top;
+            ndcg += dcg / idcg;
+            groups++;
+        }
+        g0 = g1;
+    }
+    upf_free(rk);
+    if (groups == 0) return upf_err_set(err, UPF_ERR_DATA, "list metrics: no group has a relevant row");
+    out->n_groups = groups;
+    out->hit_rate = hit / (double)groups;
+    out->recall = rec / (double)groups;
+    out->precision = prec / (double)groups;
+    out->ndcg = ndcg / (double)groups;
+    return UPF_OK;
+}

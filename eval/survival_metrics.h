@@ -10,7 +10,7 @@
  * the row is right-censored there. "Churn within H" means no event in (0, H].
  * Entry points: upf_surv_cindex (+ _ref), upf_km_*, upf_surv_brier,
  * upf_surv_calibration, upf_surv_churn_auc (+ _ref), upf_surv_median_error,
- * upf_surv_frequency_table.
+ * upf_surv_frequency_table, upf_surv_list_metrics.
  */
 #ifndef UPF_SURVIVAL_METRICS_H
 #define UPF_SURVIVAL_METRICS_H
@@ -129,5 +129,23 @@ typedef struct upf_freq_bucket {
 
 void upf_surv_frequency_table(const double *x, const double *actual, const double *expected, size_t n,
                               size_t n_buckets, upf_freq_bucket *out /* (n_buckets) */);
+
+/* ---- buy-again lists: per-user candidate sets ranked by a score ----
+ * Rows are (group, score, relevant) with each group's rows contiguous (a
+ * group is a user; rows are that user's candidate items). Within a group the
+ * rows are ranked by score descending, ties by row order. Only groups with at
+ * least one relevant row count (n_groups). With R = relevant rows of a group
+ * and h = relevant rows in the top k:
+ *   hit_rate@k = mean [h > 0], recall@k = mean h / |R|,
+ *   precision@k = mean h / min(k, group size),
+ *   ndcg@k = mean DCG / IDCG, binary gains, discount log2(rank + 1), IDCG over
+ *   min(k, |R|) relevant rows. */
+typedef struct upf_list_metrics {
+    size_t n_groups;   /* groups with a relevant row */
+    double hit_rate, recall, precision, ndcg;
+} upf_list_metrics;
+
+upf_status upf_surv_list_metrics(const int32_t *group, const double *score, const uint8_t *relevant, size_t n,
+                                 size_t k, upf_list_metrics *out, upf_err *err);
 
 #endif

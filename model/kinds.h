@@ -56,6 +56,16 @@
 #define UPF_M_GG_P "gamma_gamma.p"                  /* F64, optional */
 #define UPF_M_GG_Q "gamma_gamma.q"                  /* F64, optional */
 #define UPF_M_GG_GAMMA "gamma_gamma.gamma"          /* F64, optional */
+#define UPF_M_BGNBD_UNIT_DAYS "bgnbd.time_unit_days"  /* F64, optional: days per time unit (7 = weeks) */
+#define UPF_M_BGNBD_CAL_END "bgnbd.calibration_end"  /* I64, optional: unix s of the last calibration day */
+#define UPF_M_PNBD_R "pareto_nbd.r"                 /* F64, optional: Pareto/NBD fitted beside BG/NBD */
+#define UPF_M_PNBD_ALPHA "pareto_nbd.alpha"         /* F64, optional */
+#define UPF_M_PNBD_S "pareto_nbd.s"                 /* F64, optional */
+#define UPF_M_PNBD_BETA "pareto_nbd.beta"           /* F64, optional */
+/* AFT, optional: T counts from the scoring time (the features' cutoff), so
+ * queries use elapsed 0 ("cutoff"); labels were observed over window_days. */
+#define UPF_M_AFT_TIME_ORIGIN "aft.time_origin"     /* STR "cutoff", optional */
+#define UPF_M_AFT_WINDOW "aft.window_days"          /* F64, optional */
 
 /* ---- UPF_KIND_UPLIFT: per arm a logistic response model ----
  * p_arm(x) = sigmoid(x . weights[arm]) with x standardized as for AFT (trailing

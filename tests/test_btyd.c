@@ -355,6 +355,8 @@ START_TEST(test_summary_crafted)
     upf_ck_arrays_close(s.first_value, fv, 3, 1e-15, 0);
     ck_assert_double_eq(s.repeat_total, 2.0);
     ck_assert_double_eq(s.holdout_total, 3.0);
+    ck_assert_double_eq(s.holdout_value, 4.0);
+    ck_assert_double_eq(s.v_star[1], 2.0);
     ck_assert_uint_eq(s.n_zero, 2);
     upf_btyd_summary_free(&s);
 

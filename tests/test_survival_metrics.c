@@ -196,6 +196,33 @@ START_TEST(test_frequency_table)
 }
 END_TEST
 
+START_TEST(test_list_metrics_by_hand)
+{
+    /* group 7: scores 0.9 (rel), 0.5, 0.7 (rel), 0.1 -> ranks: 0.9, 0.7, 0.5, 0.1
+     *   k = 2: h = 2, recall 1, precision 1, ndcg 1
+     * group 8: scores 0.2 (rel), 0.8 -> rank 2 is relevant
+     *   k = 2: h = 1, recall 1, precision 1/2, ndcg = (1/log2 3) / 1
+     * group 9: no relevant row: not counted */
+    int32_t g[8] = {7, 7, 7, 7, 8, 8, 9, 9};
+    double s[8] = {0.9, 0.5, 0.7, 0.1, 0.2, 0.8, 0.3, 0.4};
+    uint8_t rel[8] = {1, 0, 1, 0, 1, 0, 0, 0};
+    upf_list_metrics m;
+    upf_err e;
+    ck_assert_int_eq(upf_surv_list_metrics(g, s, rel, 8, 2, &m, &e), UPF_OK);
+    ck_assert_uint_eq(m.n_groups, 2);
+    ck_assert_double_eq_tol(m.hit_rate, 1.0, 1e-15);
+    ck_assert_double_eq_tol(m.recall, 1.0, 1e-15);
+    ck_assert_double_eq_tol(m.precision, 0.75, 1e-15);
+    ck_assert_double_eq_tol(m.ndcg, 0.5 * (1.0 + 1.0 / log2(3.0)), 1e-15);
+    /* k = 1: group 7 hits (0.9), group 8 misses */
+    ck_assert_int_eq(upf_surv_list_metrics(g, s, rel, 8, 1, &m, &e), UPF_OK);
+    ck_assert_double_eq_tol(m.hit_rate, 0.5, 1e-15);
+    ck_assert_double_eq_tol(m.recall, 0.25, 1e-15);
+    ck_assert_int_eq(upf_surv_list_metrics(g + 6, s + 6, rel + 6, 2, 1, &m, &e), UPF_ERR_DATA);
+    ck_assert_int_eq(upf_surv_list_metrics(g, s, rel, 8, 0, &m, &e), UPF_ERR_ARG);
+}
+END_TEST
+
 START_TEST(test_allocation_failures)
 {
     upf_err e;
@@ -234,6 +261,7 @@ Suite *survival_metrics_suite(void)
     tcase_add_test(tc, test_brier_calibration_auc_median_golden);
     tcase_add_test(tc, test_brier_perfect_and_edges);
     tcase_add_test(tc, test_frequency_table);
+    tcase_add_test(tc, test_list_metrics_by_hand);
     tcase_add_test(tc, test_allocation_failures);
     suite_add_tcase(s, tc);
     return s;

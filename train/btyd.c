@@ -28,6 +28,7 @@ void upf_btyd_summary_free(upf_btyd_summary *s)
     upf_free(s->t_x);
     upf_free(s->T);
     upf_free(s->x_star);
+    upf_free(s->v_star);
     upf_free(s->m_x);
     upf_free(s->first_value);
     memset(s, 0, sizeof *s);
@@ -57,9 +58,10 @@ static upf_status summary_alloc(upf_btyd_summary *s, size_t n)
     s->t_x = upf_calloc(n, sizeof *s->t_x);
     s->T = upf_calloc(n, sizeof *s->T);
     s->x_star = upf_calloc(n, sizeof *s->x_star);
+    s->v_star = upf_calloc(n, sizeof *s->v_star);
     s->m_x = upf_calloc(n, sizeof *s->m_x);
     s->first_value = upf_calloc(n, sizeof *s->first_value);
-    if (!s->customer || !s->x || !s->t_x || !s->T || !s->x_star || !s->m_x || !s->first_value)
+    if (!s->customer || !s->x || !s->t_x || !s->T || !s->x_star || !s->v_star || !s->m_x || !s->first_value)
         return UPF_ERR_NOMEM;
     return UPF_OK;
 }
@@ -111,7 +113,7 @@ upf_status upf_btyd_summary_build(const upf_btyd_txn *txn, size_t n_txn, const u
             i = j;
             continue;
         }
-        double x = 0.0, xs = 0.0, spend = 0.0, first_value = 0.0;
+        double x = 0.0, xs = 0.0, vs = 0.0, spend = 0.0, first_value = 0.0;
         int64_t last = first;
         for (size_t q = i; q < j;) {
             /* one transaction: a day's purchases when merging, else one row */
@@ -131,6 +133,7 @@ upf_status upf_btyd_summary_build(const upf_btyd_txn *txn, size_t n_txn, const u
                 last = d[q].day;
             } else if (d[q].day <= hold_day) {
                 xs += 1.0;
+                vs += v;
             }
             q = e;
         }
@@ -139,10 +142,12 @@ upf_status upf_btyd_summary_build(const upf_btyd_txn *txn, size_t n_txn, const u
         out->t_x[k] = (double)(last - first) / unit;
         out->T[k] = (double)(cal_day - first) / unit;
         out->x_star[k] = xs;
+        out->v_star[k] = vs;
         out->m_x[k] = x > 0.0 ? spend / x : 0.0;
         out->first_value[k] = first_value;
         out->repeat_total += x;
         out->holdout_total += xs;
+        out->holdout_value += vs;
         out->n_zero += x == 0.0;
         k++;
         i = j;

@@ -52,6 +52,7 @@ typedef struct upf_btyd_summary {
     double *t_x;           /* (n) time of the last repeat transaction (units), 0 if x = 0 */
     double *T;             /* (n) time from first purchase to the end of calibration (units) */
     double *x_star;        /* (n) transactions in the holdout */
+    double *v_star;        /* (n) spend in the holdout */
     double *m_x;           /* (n) mean value of the repeat calibration transactions, 0 if x = 0 */
     double *first_value;   /* (n) value of the first transaction */
     double t_star;         /* holdout length (units) */
@@ -59,6 +60,7 @@ typedef struct upf_btyd_summary {
     size_t n_merged;       /* purchases folded into an earlier one on the same day */
     double repeat_total;   /* sum of x */
     double holdout_total;  /* sum of x_star */
+    double holdout_value;  /* sum of v_star */
     size_t n_zero;         /* customers with x = 0 */
 } upf_btyd_summary;
 
