@@ -155,7 +155,6 @@ START_TEST(test_user_features_by_hand)
     ck_assert_double_eq_tol((double)x[col(&f, "ipi_sd")], log1p(2.0), 1e-6);
     ck_assert_double_eq_tol((double)x[col(&f, "ipi_last")], log1p(7.0), 1e-6);
     ck_assert_double_eq((double)x[col(&f, "has_interval")], 1.0);
-    ck_assert_double_eq_tol((double)x[col(&f, "overdue")], log1p(2.0) - log1p(5.0), 1e-6);
     /* views in the last 7 days: 2; purchases: day 10 only (7 days), all 4 lines (30 days) */
     ck_assert_double_eq_tol((double)x[col(&f, "n_view_7d")], log1p(2.0), 1e-6);
     ck_assert_double_eq_tol((double)x[col(&f, "n_purchase_7d")], log1p(1.0), 1e-6);
@@ -172,7 +171,6 @@ START_TEST(test_user_features_by_hand)
     /* user 2: one purchase day, no interval, no views column entries */
     const float *y = f.X + f.n_cols;
     ck_assert_double_eq((double)y[col(&f, "has_interval")], 0.0);
-    ck_assert_double_eq((double)y[col(&f, "overdue")], 0.0);
     ck_assert_double_eq_tol((double)y[col(&f, "log_recency")], log1p(7.0), 1e-6);
     upf_lt_features_free(&f);
     /* all users: user 1 joins with no purchase (recency = tenure 8 days) */
@@ -283,7 +281,6 @@ START_TEST(test_buy_again_pairs)
     ck_assert_double_eq_tol((double)x[col(&f, "own_ipi")], log1p(3.0), 1e-6);
     ck_assert_double_eq_tol((double)x[col(&f, "item_ipi")], log1p(3.0), 1e-6);
     ck_assert_double_eq_tol((double)x[col(&f, "item_repeat")], 1.0, 1e-6);
-    ck_assert_double_eq_tol((double)x[col(&f, "overdue")], log1p(9.0) - log1p(3.0), 1e-6);
     ck_assert_double_eq_tol((double)x[col(&f, "user_frequency")], log1p(3.0), 1e-6);
     ck_assert_double_eq_tol((double)x[col(&f, "user_items")], log1p(3.0), 1e-6);
     ck_assert_double_eq_tol(f.recency[0], 9.0, 1e-12);

@@ -100,8 +100,10 @@ static const upf_cfg_key aft_keys[] = {
     {"train.batch_size", UPF_CFG_INT, OFF(batch_size), 1, 1e7, "1024", NULL, "adam: rows per mini-batch", 0},
     {"train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "adam: step size, decayed as lr / sqrt(1 + epoch)",
      UPF_CFG_MIN_EXCL},
-    {"train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 1e9, "0", NULL,
-     "ridge penalty l2/2 |beta|^2 on the standardized feature weights (not the intercept or sigma)", 0},
+    {"train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 1e9, "1", NULL,
+     "ridge penalty l2/2 |beta|^2 on the standardized feature weights (not the intercept or sigma); 0 gives the "
+     "plain maximum likelihood, which one-hot attribute levels make singular",
+     0},
     {"train.max_iter", UPF_CFG_INT, OFF(max_iter), 1, 10000, "100", NULL, "newton: iterations at most", 0},
     {"eval.renewal_grid", UPF_CFG_INT, OFF(renewal_grid), 0, 100000, "100", NULL,
      "steps of the renewal equation behind expected purchases within H (0: skip them)", 0},
@@ -520,11 +522,16 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     /* ---- buy again ---- */
     if (p->target == 1) {
         double d0 = p->buy_again_day;
-        size_t K = (size_t)p->buy_again_k, col_over = SIZE_MAX, col_count = SIZE_MAX;
+        size_t K = (size_t)p->buy_again_k, c_since = SIZE_MAX, c_own = SIZE_MAX, c_has = SIZE_MAX,
+               c_item = SIZE_MAX, col_count = SIZE_MAX;
         for (size_t j = 0; j < d; j++) {
-            if (strcmp(te.names[j], "overdue") == 0) col_over = j;
+            if (strcmp(te.names[j], "log_since") == 0) c_since = j;
+            if (strcmp(te.names[j], "own_ipi") == 0) c_own = j;
+            if (strcmp(te.names[j], "has_own_ipi") == 0) c_has = j;
+            if (strcmp(te.names[j], "item_ipi") == 0) c_item = j;
             if (strcmp(te.names[j], "log_count") == 0) col_count = j;
         }
+        int have_over = c_since != SIZE_MAX && c_own != SIZE_MAX && c_has != SIZE_MAX && c_item != SIZE_MAX;
         double sigma = exp(theta[d + 1]);
         for (size_t i = 0; i < n; i++) {
             double eta = theta[d];
@@ -540,9 +547,14 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         const char *names[3] = {"", "baseline_overdue.", "baseline_frequency."};
         for (int b = 0; b < 3; b++) {
             const double *sc = cond;
-            if (b > 0) {
-                size_t c = b == 1 ? col_over : col_count;
-                for (size_t i = 0; i < n; i++) alt[i] = c == SIZE_MAX ? 0.0 : (double)te.raw[i * d + c];
+            if (b == 1) { /* overdue: log((1 + since) / (1 + own interval, else the item's)) */
+                for (size_t i = 0; i < n; i++) {
+                    const float *r = te.raw + i * d;
+                    alt[i] = have_over ? (double)r[c_since] - (double)(r[c_has] > 0.5f ? r[c_own] : r[c_item]) : 0.0;
+                }
+                sc = alt;
+            } else if (b == 2) { /* frequency: how often the customer bought the item */
+                for (size_t i = 0; i < n; i++) alt[i] = col_count == SIZE_MAX ? 0.0 : (double)te.raw[i * d + col_count];
                 sc = alt;
             }
             if (upf_surv_list_metrics(te.user, sc, relevant, n, K, &lm, &e2) != UPF_OK) break;

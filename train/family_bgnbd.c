@@ -199,6 +199,11 @@ static upf_status bgnbd_run(upf_run *run, const void *vp, upf_err *err)
         upf_run_progress(run, "pareto/nbd fit", 1, 1, "fit");
         upf_log(UPF_LOG_INFO, "pareto/nbd: r %.6f alpha %.6f s %.6f beta %.6f, log-likelihood %.4f (%.3f s)", pn.r,
                 pn.alpha, pn.s, pn.beta, pi.log_likelihood, pfit_s);
+        if (pn.s > 1e4 && pn.beta > 1e4)
+            upf_log(UPF_LOG_WARN,
+                    "pareto/nbd: s %.3g and beta %.3g: the fit sits at the boundary where dropout rates do not vary "
+                    "(every customer drops out at rate s/beta = %.4g per unit)",
+                    pn.s, pn.beta, pn.s / pn.beta);
         METRIC("pareto_nbd.r", pn.r);
         METRIC("pareto_nbd.alpha", pn.alpha);
         METRIC("pareto_nbd.s", pn.s);

@@ -121,12 +121,12 @@ uint32_t upf_lt_types_before(const upf_dataset *ds, int64_t cutoff)
 
 /* ---- user columns ---- */
 
-enum { C_RECENCY, C_FREQUENCY, C_MONETARY, C_TENURE, C_IPI_MEAN, C_IPI_SD, C_IPI_LAST, C_HAS_IPI, C_OVERDUE,
-       C_TREND, C_ENTROPY, C_FIXED_COUNT };
+enum { C_RECENCY, C_FREQUENCY, C_MONETARY, C_TENURE, C_IPI_MEAN, C_IPI_SD, C_IPI_LAST, C_HAS_IPI, C_TREND,
+       C_ENTROPY, C_FIXED_COUNT };
 
 static const char *const fixed_names[C_FIXED_COUNT] = {
     "log_recency", "log_frequency", "log_monetary", "log_tenure", "ipi_mean", "ipi_sd",
-    "ipi_last",    "has_interval",  "overdue",      "trend",      "category_entropy"};
+    "ipi_last",    "has_interval",  "trend",        "category_entropy"};
 
 typedef struct user_layout {
     uint32_t types;          /* event types with activity columns */
@@ -312,7 +312,6 @@ static int user_row(const upf_dataset *ds, const upf_lt_feature_params *p, const
     x[C_IPI_SD] = (float)log1p(sqrt(ipi_var));
     x[C_IPI_LAST] = (float)log1p(ipi_last);
     x[C_HAS_IPI] = n_ipi ? 1.0f : 0.0f;
-    x[C_OVERDUE] = n_ipi ? (float)(log1p(recency) - log1p(ipi_mean)) : 0.0f;
     x[C_TREND] = trend_a + trend_b > 0.0 ? (float)((trend_a - trend_b) / (trend_a + trend_b)) : 0.0f;
     x[C_ENTROPY] = (float)entropy_of(attrs->v, attrs->n);
     for (size_t k = L->col_activity; k < L->col_activity + L->n_types * p->n_windows; k++) x[k] = (float)log1p((double)x[k]);
@@ -462,12 +461,12 @@ static int cmp_f64(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
-enum { P_COUNT, P_SINCE, P_OWN_IPI, P_HAS_OWN, P_ITEM_IPI, P_ITEM_REPEAT, P_ITEM_BUYERS, P_OVERDUE, P_USER_FREQ,
-       P_USER_REC, P_USER_ITEMS, P_COLS };
+enum { P_COUNT, P_SINCE, P_OWN_IPI, P_HAS_OWN, P_ITEM_IPI, P_ITEM_REPEAT, P_ITEM_BUYERS, P_USER_FREQ, P_USER_REC,
+       P_USER_ITEMS, P_COLS };
 
 static const char *const pair_names[P_COLS] = {"log_count",   "log_since",   "own_ipi",        "has_own_ipi",
-                                               "item_ipi",    "item_repeat", "item_buyers",    "overdue",
-                                               "user_frequency", "user_recency", "user_items"};
+                                               "item_ipi",    "item_repeat", "item_buyers",    "user_frequency",
+                                               "user_recency", "user_items"};
 
 upf_status upf_ba_pairs_build(const upf_dataset *ds, const upf_ba_params *p, upf_lt_features *out, upf_err *err)
 {
@@ -577,7 +576,6 @@ upf_status upf_ba_pairs_build(const upf_dataset *ds, const upf_ba_params *p, upf
             float *x = out->X + row * P_COLS;
             double since = c_days - (double)r[j - 1].day; /* from the start of the last purchase day */
             double own = days >= 2 ? (double)(r[j - 1].day - r[i].day) / (double)(days - 1) : 0.0;
-            double ref = days >= 2 ? own : item_med[it];
             x[P_COUNT] = (float)log1p((double)days);
             x[P_SINCE] = (float)log1p(since);
             x[P_OWN_IPI] = (float)log1p(own);
@@ -585,7 +583,6 @@ upf_status upf_ba_pairs_build(const upf_dataset *ds, const upf_ba_params *p, upf
             x[P_ITEM_IPI] = (float)log1p(item_med[it]);
             x[P_ITEM_REPEAT] = (float)((double)repeaters[it] / (double)buyers[it]);
             x[P_ITEM_BUYERS] = (float)log1p((double)buyers[it]);
-            x[P_OVERDUE] = (float)(log1p(since) - log1p(ref));
             x[P_USER_FREQ] = (float)log1p((double)n_ud[u]);
             x[P_USER_REC] = (float)log1p(c_days - (double)u_last[u]);
             x[P_USER_ITEMS] = (float)log1p((double)n_ui[u]);

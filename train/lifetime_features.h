@@ -16,7 +16,6 @@
  *   ipi_mean, ipi_sd, ipi_last   log1p of the inter-purchase intervals' mean,
  *                     standard deviation and last value (days; 0 with < 2 purchase days)
  *   has_interval      1 with >= 2 purchase days
- *   overdue           log((1 + recency) / (1 + mean interval)), 0 without an interval
  *   n_<type>_<W>d     log1p(events of that type in [cutoff - W days, cutoff)),
  *                     for each type in `types` and each window
  *   trend             (a - b) / (a + b), a = events in the last trend_days,
@@ -27,6 +26,9 @@
  *   age_years, log_signup_days   when the dataset has birthdays / signups
  *   user attributes   numeric ones as is, "field=value" ones as 0/1, the
  *                     max_user_attrs most common (when user_attrs is on)
+ * No column is a linear function of others ("overdue" = log_recency -
+ * ipi_mean would be, whenever there is an interval): the AFT fit sees a
+ * design of full rank up to the user attributes' one-hot levels.
  * Entry points: upf_lt_features_build, upf_lt_labels, upf_ba_pairs_build.
  */
 #ifndef UPF_LIFETIME_FEATURES_H
@@ -105,7 +107,6 @@ upf_ba_params upf_ba_params_default(void); /* share 0.1, 5 buyers */
  *   item_ipi         log1p(median interval between purchase days of the item over all users)
  *   item_repeat      share of the item's buyers with >= 2 purchase days
  *   item_buyers      log1p(buyers)
- *   overdue          log((1 + since) / (1 + own interval, else the item's))
  *   user_frequency   log1p(the user's purchase days, any item)
  *   user_recency     log1p(days since the user's last purchase day)
  *   user_items       log1p(distinct items the user bought)

@@ -1,0 +1,280 @@
+/* test_lifetime_family.c - the `aft` and `bgnbd` families end to end through
+ * the runner (config file -> run directory -> metrics.json, artifacts,
+ * model.upf), on a simulated shop with planted intervals and dropout, and on
+ * the CDNOW sample when ../shared/data is present. The exported models are
+ * opened and scored with the serving runtime and checked against the
+ * trainer's own formulas. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../model/json.h"
+#include "../model/lifetime.h"
+#include "../model/modelfile.h"
+#include "../model/upfserve.h"
+#include "../train/runner.h"
+#include "lifetime_testutil.h"
+#include "testutil.h"
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Runs config text on ds in dir/run; returns the parsed metrics.json. */
+static upf_json *run_config(const char *dir, const char *yaml, const upf_dataset *ds, upf_status want)
+{
+    char cfg[4200], out[4200];
+    snprintf(cfg, sizeof cfg, "%s/exp.yaml", dir);
+    snprintf(out, sizeof out, "%s/run", dir);
+    write_text(cfg, yaml);
+    upf_runner_opts o;
+    upf_runner_opts_init(&o);
+    o.config_path = cfg;
+    o.out_dir = out;
+    o.quiet = 1;
+    o.progress = 0;
+    o.dataset = ds;
+    upf_runner_result res;
+    upf_err err;
+    upf_status st = upf_runner_run(&o, &res, &err);
+    ck_assert_msg(st == want, "runner: %s (%s)", upf_status_str(st), st ? err.msg : "");
+    if (st != UPF_OK) return NULL;
+    char mpath[4300];
+    snprintf(mpath, sizeof mpath, "%s/metrics.json", out);
+    upf_json *j = NULL;
+    ck_assert_int_eq(upf_json_parse_file(mpath, &j, &err), UPF_OK);
+    return j;
+}
+
+static double num(const upf_json *j, const char *path)
+{
+    const upf_json *v = upf_json_path(j, path);
+    ck_assert_msg(v && v->type == UPF_JSON_NUM, "metrics.json has no number at %s", path);
+    return v->num;
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+    char p[4300];
+    snprintf(p, sizeof p, "%s/run/%s", dir, name);
+    FILE *f = fopen(p, "r");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+static const char AFT_YAML[] = "data:\n"
+                               "  path: in-memory.h5\n"
+                               "split:\n"
+                               "  kind: temporal\n"
+                               "  cutoff: 2010-10-28\n" /* day 300 */
+                               "model:\n"
+                               "  family: aft\n"
+                               "  distribution: weibull\n"
+                               "  horizon_days: 30\n"
+                               "  window_days: 90\n"
+                               "  train_cutoffs: 3\n"
+                               "eval:\n"
+                               "  primary: c_index\n";
+
+START_TEST(test_aft_user_end_to_end)
+{
+    upf_dataset *ds = lt_sim_shop(5, 3000, 400.0);
+    char *dir = upf_test_tmpdir();
+    upf_json *m = run_config(dir, AFT_YAML, ds, UPF_OK);
+    /* the planted structure is learnable: fast/slow segment and recency */
+    double c = num(m, "c_index"), c_rec = num(m, "baseline_recency.c_index");
+    ck_assert_msg(c > 0.65, "c_index %g", c);
+    ck_assert_msg(c > c_rec, "c_index %g vs recency baseline %g", c, c_rec);
+    double bs = num(m, "brier"), bs_km = num(m, "baseline_km.brier");
+    ck_assert_msg(bs < bs_km, "brier %g vs Kaplan-Meier %g", bs, bs_km);
+    ck_assert(num(m, "auc_churn") > 0.65);
+    ck_assert(num(m, "calibration_error") < 0.1);
+    ck_assert(num(m, "median_error.mae_days") > 0.0);
+    double ex = num(m, "expected_purchases.total"), act = num(m, "expected_purchases.actual");
+    ck_assert_msg(fabs(ex - act) < 0.5 * act, "expected %g vs actual %g purchases", ex, act);
+    ck_assert(num(m, "train.converged") == 1.0);
+    ck_assert(file_exists(dir, "predictions.csv") && file_exists(dir, "calibration.csv") &&
+              file_exists(dir, "coefficients.csv") && file_exists(dir, "model.upf"));
+
+    /* the exported model scores like the trainer: at x = center the
+     * standardized features are 0 and eta is the intercept */
+    char path[4300];
+    snprintf(path, sizeof path, "%s/run/model.upf", dir);
+    upf_model *mod = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_model_open(path, 0, &mod, &err), UPF_OK);
+    ck_assert_uint_eq(upf_model_kind(mod), UPF_KIND_LIFETIME_AFT);
+    const double *beta = NULL, *center = NULL;
+    size_t nb = 0, nc = 0;
+    double log_sigma = 0.0;
+    ck_assert_int_eq(upf_model_meta_f64_array(mod, "aft.beta", &beta, &nb), UPF_OK);
+    ck_assert_int_eq(upf_model_meta_f64_array(mod, "features.center", &center, &nc), UPF_OK);
+    ck_assert_int_eq(upf_model_meta_f64(mod, "aft.log_sigma", &log_sigma), UPF_OK);
+    ck_assert_uint_eq(nb, nc + 1);
+    upf_aft_query q = {center, nc, 30.0, 0.0, NULL, 0};
+    upf_aft_result r;
+    ck_assert_int_eq(upf_serve_aft(mod, &q, &r, NULL, &err), UPF_OK);
+    ck_assert_double_eq_tol(r.p_no_purchase, upf_aft_survival(UPF_AFT_WEIBULL, beta[nc], exp(log_sigma), 30.0), 1e-12);
+    ck_assert_double_eq_tol(r.median_days, upf_aft_quantile(UPF_AFT_WEIBULL, beta[nc], exp(log_sigma), 0.5),
+                            1e-9 * r.median_days);
+    upf_model_close(mod);
+    upf_json_free(m);
+    upf_test_rmdir(dir);
+    lt_ds_free(ds);
+}
+END_TEST
+
+START_TEST(test_aft_adam_and_loglogistic)
+{
+    upf_dataset *ds = lt_sim_shop(6, 1500, 400.0);
+    char *dir = upf_test_tmpdir();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "%s  optimizer: adam\n  epochs: 8\n  batch_size: 128\n  lr: 0.05\n",
+             "data:\n  path: in-memory.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
+             "model:\n  family: aft\n  distribution: loglogistic\n  horizon_days: 30\n  window_days: 60\n"
+             "eval:\n  primary: c_index\ntrain:\n  seed: 3\n");
+    upf_json *m = run_config(dir, yaml, ds, UPF_OK);
+    ck_assert(num(m, "c_index") > 0.6);
+    ck_assert(file_exists(dir, "curves.csv"));
+    upf_json_free(m);
+    upf_test_rmdir(dir);
+    lt_ds_free(ds);
+}
+END_TEST
+
+START_TEST(test_aft_buy_again_end_to_end)
+{
+    upf_dataset *ds = lt_sim_shop(7, 2000, 400.0);
+    char *dir = upf_test_tmpdir();
+    upf_json *m = run_config(dir,
+                             "data:\n  path: in-memory.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
+                             "model:\n  family: aft\n  target: user_item\n  horizon_days: 14\n  window_days: 60\n"
+                             "  train_cutoffs: 2\n  min_buyers: 5\n"
+                             "eval:\n  primary: buy_again.ndcg@3\n  buy_again_k: 3\n",
+                             ds, UPF_OK);
+    /* planted per-item intervals: the model should rank due items first */
+    ck_assert_msg(num(m, "c_index") > 0.65, "pair c_index %g", num(m, "c_index"));
+    double nd = num(m, "buy_again.ndcg@3"), nd_f = num(m, "baseline_frequency.buy_again.ndcg@3");
+    ck_assert_msg(nd > nd_f, "ndcg@3 %g vs frequency baseline %g", nd, nd_f);
+    ck_assert(num(m, "buy_again.customers") > 100);
+    ck_assert(file_exists(dir, "buy_again.csv"));
+    upf_json_free(m);
+    upf_test_rmdir(dir);
+    lt_ds_free(ds);
+}
+END_TEST
+
+START_TEST(test_aft_config_errors)
+{
+    upf_dataset *ds = lt_sim_shop(8, 200, 400.0);
+    char *dir = upf_test_tmpdir();
+    /* a random split is refused before training, naming the key */
+    upf_json *m = run_config(dir, "data:\n  path: x.h5\nmodel:\n  family: aft\n", ds, UPF_ERR_CONFIG);
+    ck_assert_ptr_null(m);
+    /* horizon beyond the window */
+    run_config(dir,
+               "data:\n  path: x.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
+               "model:\n  family: aft\n  horizon_days: 100\n  window_days: 60\n",
+               ds, UPF_ERR_CONFIG);
+    /* a test window past the end of the data */
+    run_config(dir,
+               "data:\n  path: x.h5\nsplit:\n  kind: temporal\n  cutoff: 2011-01-20\n"
+               "model:\n  family: aft\n  horizon_days: 30\n  window_days: 90\n",
+               ds, UPF_ERR_DATA);
+    upf_test_rmdir(dir);
+    lt_ds_free(ds);
+}
+END_TEST
+
+/* BG/NBD on the simulated shop: runs, exports, and the served forecast
+ * equals the trainer's formula. */
+START_TEST(test_bgnbd_end_to_end_sim)
+{
+    upf_dataset *ds = lt_sim_shop(9, 600, 400.0);
+    char *dir = upf_test_tmpdir();
+    upf_json *m = run_config(dir,
+                             "data:\n  path: in-memory.h5\nmodel:\n  family: bgnbd\n"
+                             "  calibration_end: 2010-09-30\n  holdout: 13\n"
+                             "eval:\n  primary: log_likelihood\n",
+                             ds, UPF_OK);
+    double r = num(m, "r"), al = num(m, "alpha"), a = num(m, "a"), b = num(m, "b");
+    ck_assert(r > 0 && al > 0 && a > 0 && b > 0);
+    ck_assert(num(m, "log_likelihood") < 0.0);
+    ck_assert(num(m, "pareto_nbd.log_likelihood") < 0.0);
+    ck_assert(num(m, "gamma_gamma.p") > 0.0);
+    double e = num(m, "holdout.expected_transactions"), x = num(m, "holdout.transactions");
+    ck_assert_msg(fabs(e - x) < 0.35 * x, "expected %g vs actual %g holdout transactions", e, x);
+    ck_assert(file_exists(dir, "holdout_table.csv") && file_exists(dir, "customers.csv"));
+    char path[4300];
+    snprintf(path, sizeof path, "%s/run/model.upf", dir);
+    upf_model *mod = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_model_open(path, 0, &mod, &err), UPF_OK);
+    ck_assert_uint_eq(upf_model_kind(mod), UPF_KIND_LIFETIME_BGNBD);
+    upf_bgnbd_result br;
+    ck_assert_int_eq(upf_serve_bgnbd(mod, 3.0, 10.0, 30.0, 13.0, NAN, &br, &err), UPF_OK);
+    upf_bgnbd_params bp = {r, al, a, b};
+    double mine = 0.0;
+    ck_assert_int_eq(upf_bgnbd_expected(&bp, 3.0, 10.0, 30.0, 13.0, &mine), UPF_OK);
+    ck_assert_double_eq_tol(br.expected_purchases, mine, 1e-9 * mine);
+    ck_assert_double_eq_tol(br.p_alive, upf_bgnbd_p_alive(&bp, 3.0, 10.0, 30.0), 1e-12);
+    upf_model_close(mod);
+    upf_json_free(m);
+    upf_test_rmdir(dir);
+    lt_ds_free(ds);
+}
+END_TEST
+
+/* The acceptance figure, through the family: Fader, Hardie & Lee (2005). */
+START_TEST(test_bgnbd_cdnow_sample_through_runner)
+{
+    const char *data = upf_test_data_dir();
+    if (!data) return; /* skipped: no public data */
+    upf_dataset *ds = lt_cdnow_sample(data);
+    if (!ds) return;
+    char *dir = upf_test_tmpdir();
+    upf_json *m = run_config(dir,
+                             "data:\n  path: in-memory.h5\nmodel:\n  family: bgnbd\n"
+                             "  calibration_end: 1997-09-30\n  holdout: 39\n",
+                             ds, UPF_OK);
+    ck_assert_double_eq_tol(num(m, "r"), 0.2426, 1e-4);
+    ck_assert_double_eq_tol(num(m, "alpha"), 4.4137, 3e-4);
+    ck_assert_double_eq_tol(num(m, "a"), 0.7930, 3e-4);
+    ck_assert_double_eq_tol(num(m, "b"), 2.4262, 5e-4);
+    ck_assert_double_eq_tol(num(m, "log_likelihood"), -9582.43, 5e-3);
+    ck_assert_double_eq(num(m, "customers"), 2357);
+    ck_assert_double_eq(num(m, "repeat_transactions"), 2457);
+    ck_assert_double_eq(num(m, "customers_without_repeat"), 1411);
+    ck_assert_double_eq(num(m, "holdout.transactions"), 1882);
+    ck_assert_double_eq_tol(num(m, "pareto_nbd.r"), 0.553, 5e-4);
+    ck_assert_double_eq_tol(num(m, "pareto_nbd.log_likelihood"), -9594.98, 5e-3);
+    ck_assert_double_eq_tol(num(m, "gamma_gamma.p"), 6.25, 5e-3);
+    ck_assert_double_eq_tol(num(m, "gamma_gamma.q"), 3.74, 5e-3);
+    ck_assert_double_eq_tol(num(m, "gamma_gamma.gamma"), 15.44, 5e-3);
+    upf_json_free(m);
+    upf_test_rmdir(dir);
+    lt_ds_free(ds);
+}
+END_TEST
+
+Suite *lifetime_family_suite(void)
+{
+    Suite *s = suite_create("lifetime_family");
+    TCase *tc = tcase_create("runs");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_aft_user_end_to_end);
+    tcase_add_test(tc, test_aft_adam_and_loglogistic);
+    tcase_add_test(tc, test_aft_buy_again_end_to_end);
+    tcase_add_test(tc, test_aft_config_errors);
+    tcase_add_test(tc, test_bgnbd_end_to_end_sim);
+    tcase_add_test(tc, test_bgnbd_cdnow_sample_through_runner);
+    suite_add_tcase(s, tc);
+    return s;
+}
