@@ -2,8 +2,8 @@
  * (config_yaml.c), reject duplicate keys, apply --set overrides, pick the
  * family from model.family, walk the tree against the common and family key
  * tables (config_schema.c), check semantics across keys, and emit the
- * resolved YAML (config_emit.c). Also the sweep grid (lists where the schema
- * wants scalars) and the helpers that turn sections into library params.
+ * resolved YAML (config_emit.c). Also the helpers that turn sections into
+ * library params. The sweep grid is in config_grid.c.
  * Entry points: upf_config_load(_opts), upf_config_grid.
  */
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #define CFG_FILE_MAX (4u << 20)
 
 typedef struct set_row {
-    const char *path;   /* borrowed from the key table */
+    char *path;         /* owned: a key's path, or "gates.ndcg@10" for an entry of a mapping key */
     const cfg_node *node;
     char *where;        /* "FILE:LINE:COL" (owned) */
 } set_row;
@@ -288,8 +288,8 @@ static upf_status apply_override(cfg_src **srcs, cfg_node **root, const char *te
     }
 }
 
-/* Reads the file (or text), parses it, checks duplicates and applies overrides. */
-static upf_status load_tree(const upf_cfg_load_opts *o, const upf_family *const *fams, cfg_src **srcs,
+/* Reads the file (or text), parses it, checks duplicates and applies overrides (config_internal.h). */
+upf_status cfg_load_tree(const upf_cfg_load_opts *o, const upf_family *const *fams, cfg_src **srcs,
                             cfg_node **root, upf_err *err)
 {
     *root = NULL;
@@ -344,9 +344,13 @@ static upf_status record_set(upf_cfg_loaded *L, const char *path, const cfg_node
     }
     char where[700];
     cfg_node_where(n, where, sizeof where);
-    char *w = upf_strdup(where);
-    if (!w) return UPF_ERR_NOMEM;
-    L->set[L->n_set++] = (set_row){ path, n, w };
+    char *w = upf_strdup(where), *p = upf_strdup(path);
+    if (!w || !p) {
+        upf_free(w);
+        upf_free(p);
+        return UPF_ERR_NOMEM;
+    }
+    L->set[L->n_set++] = (set_row){ p, n, w };
     return UPF_OK;
 }
 
@@ -420,6 +424,11 @@ static upf_status walk(walker *w, const upf_family *const *fams, const cfg_node 
             if (base == (void *)&L->cfg) w->common_set[row - upf_config_keys] = 1;
             else w->family_set[row - L->family->keys] = 1;
             if (record_set(L, row->path, val)) return upf_err_set(err, UPF_ERR_NOMEM, "config: out of memory");
+            for (size_t j = 0; row->type == UPF_CFG_MAP && val->kind == CFG_MAP && j < val->n; j++) {
+                char entry[600];
+                snprintf(entry, sizeof entry, "%s.%s", row->path, val->keys[j]->text);
+                if (record_set(L, entry, val->items[j])) return upf_err_set(err, UPF_ERR_NOMEM, "config: out of memory");
+            }
             continue;
         }
         int section = (!*prefix && is_section(full)) || has_rows_below(upf_config_keys, full) ||
@@ -471,6 +480,15 @@ static upf_status missing_required(const upf_cfg_loaded *L, const upf_cfg_key *k
 }
 
 /* An error about a key: at its position when the file (or --set) wrote it. */
+static upf_status key_verror(const upf_cfg_loaded *L, upf_err *err, const char *path, const char *fmt, va_list ap)
+{
+    char what[UPF_ERR_MSG_MAX];
+    vsnprintf(what, sizeof what, fmt, ap);
+    const set_row *s = find_set(L, path);
+    if (s) return cfg_error_node(err, s->node, path, "%s", what);
+    return upf_err_set(err, UPF_ERR_CONFIG, "%s: %s: %s", L->cfg.file, path, what);
+}
+
 static upf_status key_error(const upf_cfg_loaded *L, upf_err *err, const char *path, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
@@ -478,14 +496,20 @@ static upf_status key_error(const upf_cfg_loaded *L, upf_err *err, const char *p
     ;
 static upf_status key_error(const upf_cfg_loaded *L, upf_err *err, const char *path, const char *fmt, ...)
 {
-    char what[600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    upf_status st = key_verror(L, err, path, fmt, ap);
     va_end(ap);
-    const set_row *s = find_set(L, path);
-    if (s) return cfg_error_node(err, s->node, path, "%s", what);
-    return upf_err_set(err, UPF_ERR_CONFIG, "%s: %s: %s", L->cfg.file, path, what);
+    return st;
+}
+
+upf_status upf_config_key_error(const upf_cfg_loaded *c, upf_err *err, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    upf_status st = key_verror(c, err, path, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 /* Re-anchors a family check's message "key.path: what" at the key's position. */
@@ -622,7 +646,10 @@ void upf_config_free(upf_cfg_loaded *L)
     if (L->family && L->params) cfg_free_fields(L->family->keys, L->params);
     upf_free(L->params);
     upf_free(L->resolved);
-    for (size_t i = 0; i < L->n_set; i++) upf_free(L->set[i].where);
+    for (size_t i = 0; i < L->n_set; i++) {
+        upf_free(L->set[i].where);
+        upf_free(L->set[i].path);
+    }
     upf_free(L->set);
     cfg_node_free(L->root);
     cfg_src_free_all(L->srcs);
@@ -640,7 +667,7 @@ upf_status upf_config_load_opts(const upf_cfg_load_opts *o, upf_cfg_loaded **out
     w.L = L;
     const char *file = o->path ? o->path : o->text_name ? o->text_name : "<string>";
     if (!(L->cfg.file = upf_strdup(file)) || !(L->cfg.name = config_name(file))) goto nomem;
-    if ((st = load_tree(o, fams, &L->srcs, &L->root, err))) goto fail;
+    if ((st = cfg_load_tree(o, fams, &L->srcs, &L->root, err))) goto fail;
     if ((st = pick_family(L, fams, &L->family, err))) goto fail;
     if (!(L->params = upf_calloc(1, L->family->params_size ? L->family->params_size : 1))) goto nomem;
     size_t n_common = 0, n_fam = 0;
@@ -661,6 +688,11 @@ upf_status upf_config_load_opts(const upf_cfg_load_opts *o, upf_cfg_loaded **out
             goto fail;
         }
     if ((st = check_common(L, err))) goto fail;
+    /* resolve the name now, so a resumed run (reading config.yaml) keeps it */
+    if (!L->cfg.model_name[0]) {
+        upf_free(L->cfg.model_name);
+        if (!(L->cfg.model_name = upf_strdup(L->cfg.name))) goto nomem;
+    }
     if (L->family->check) {
         upf_err fe;
         upf_err_clear(&fe);
@@ -677,11 +709,12 @@ upf_status upf_config_load_opts(const upf_cfg_load_opts *o, upf_cfg_loaded **out
     }
     {
         cfg_table tables[2] = { { upf_config_keys, &L->cfg }, { L->family->keys, L->params } };
+        /* no file name or time in the text: the same config resolves to the same bytes */
         char header[600];
         snprintf(header, sizeof header,
-                 "# Resolved config of %s: every key, defaults filled in (configs/README.md).\n"
+                 "# Resolved config: every key, defaults filled in (configs/README.md).\n"
                  "# upfunnel %s; `upfunnel train` reads it back as it is.\n",
-                 L->cfg.file, upf_version_string());
+                 upf_version_string());
         if ((st = cfg_emit_yaml(tables, 2, header, &L->resolved, err))) goto fail;
     }
     upf_free(w.common_set);
@@ -713,151 +746,6 @@ const char *upf_config_where(const upf_cfg_loaded *c, const char *path)
 {
     const set_row *s = find_set(c, path);
     return s ? s->where : NULL;
-}
-
-/* ---- the sweep grid ---- */
-
-/* The type of path in the common table or any family's (UPF_CFG_NONE if unknown). */
-static upf_cfg_type any_type(const upf_family *const *fams, const char *path)
-{
-    const upf_cfg_key *k = cfg_find_key(upf_config_keys, path);
-    for (size_t f = 0; !k && fams[f]; f++) k = cfg_find_key(fams[f]->keys, path);
-    return k ? k->type : UPF_CFG_NONE;
-}
-
-typedef struct axis {
-    char *path;
-    const cfg_node *values; /* a SEQ */
-} axis;
-
-static upf_status find_axes(const upf_family *const *fams, const cfg_node *map, const char *prefix, axis *axes,
-                            size_t *n_axes, upf_err *err)
-{
-    for (size_t i = 0; i < map->n; i++) {
-        const cfg_node *key = map->keys[i], *val = map->items[i];
-        char full[512];
-        snprintf(full, sizeof full, "%s%s%s", prefix, *prefix ? "." : "", key->text);
-        upf_cfg_type t = any_type(fams, full);
-        int is_axis = 0;
-        if (t == UPF_CFG_NONE) {
-            if (val->kind == CFG_MAP) {
-                upf_status st = find_axes(fams, val, full, axes, n_axes, err);
-                if (st) return st;
-            }
-            continue;
-        }
-        if (val->kind != CFG_SEQ) continue;
-        if (cfg_type_is_scalar(t)) is_axis = 1;
-        else if (cfg_type_is_list(t) && val->n > 0) {
-            is_axis = 1;
-            for (size_t j = 0; j < val->n; j++)
-                if (val->items[j]->kind != CFG_SEQ) is_axis = 0;
-        }
-        if (!is_axis) continue;
-        if (val->n == 0) return cfg_error_node(err, val, full, "expected a non-empty list of values to sweep, got []");
-        for (size_t j = 0; j < val->n; j++)
-            if (val->items[j]->kind == CFG_MAP ||
-                (cfg_type_is_scalar(t) && val->items[j]->kind != CFG_SCALAR))
-                return cfg_error_node(err, val->items[j], full, "expected a scalar value to sweep over, got %s",
-                                      val->items[j]->kind == CFG_MAP ? "a mapping" : "a list");
-        if (*n_axes >= 32) return cfg_error_node(err, val, full, "expected at most 32 swept keys");
-        if (!(axes[*n_axes].path = upf_strdup(full))) return upf_err_set(err, UPF_ERR_NOMEM, "sweep: out of memory");
-        axes[*n_axes].values = val;
-        (*n_axes)++;
-    }
-    return UPF_OK;
-}
-
-void upf_cfg_grid_free(upf_cfg_grid *g)
-{
-    if (!g) return;
-    for (size_t a = 0; a < g->n_axes; a++) upf_free(g->axis_paths ? g->axis_paths[a] : NULL);
-    upf_free(g->axis_paths);
-    for (size_t p = 0; p < g->n_points; p++) {
-        if (g->point_sets && g->point_sets[p]) {
-            for (size_t a = 0; a < g->n_axes; a++) upf_free(g->point_sets[p][a]);
-            upf_free(g->point_sets[p]);
-        }
-        if (g->point_labels) upf_free(g->point_labels[p]);
-    }
-    upf_free(g->point_sets);
-    upf_free(g->point_labels);
-    memset(g, 0, sizeof *g);
-}
-
-upf_status upf_config_grid(const char *path, const char *const *overrides, size_t n_overrides, upf_cfg_grid *g,
-                           upf_err *err)
-{
-    memset(g, 0, sizeof *g);
-    cfg_src *srcs = NULL;
-    cfg_node *root = NULL;
-    axis axes[32];
-    size_t n_axes = 0;
-    upf_cfg_load_opts o = { path, NULL, NULL, overrides, n_overrides, NULL };
-    upf_status st = load_tree(&o, upf_families, &srcs, &root, err);
-    if (!st) st = find_axes(upf_families, root, "", axes, &n_axes, err);
-    if (st) goto done;
-    size_t n_points = 1;
-    for (size_t a = 0; a < n_axes; a++) {
-        if (n_points > UPF_CFG_GRID_MAX / axes[a].values->n) {
-            st = cfg_error_node(err, axes[a].values, axes[a].path, "expected at most %d grid points in all",
-                                UPF_CFG_GRID_MAX);
-            goto done;
-        }
-        n_points *= axes[a].values->n;
-    }
-    g->n_axes = n_axes;
-    g->n_points = n_points;
-    if (!(g->axis_paths = upf_calloc(n_axes + 1, sizeof *g->axis_paths)) ||
-        !(g->point_sets = upf_calloc(n_points, sizeof *g->point_sets)) ||
-        !(g->point_labels = upf_calloc(n_points, sizeof *g->point_labels)))
-        goto nomem;
-    for (size_t a = 0; a < n_axes; a++) {
-        g->axis_paths[a] = axes[a].path;
-        axes[a].path = NULL;
-    }
-    for (size_t p = 0; p < n_points; p++) {
-        if (!(g->point_sets[p] = upf_calloc(n_axes + 1, sizeof(char *)))) goto nomem;
-        cfg_buf label = { NULL, 0, 0, 0 };
-        cfg_buf_puts(&label, "");
-        size_t rem = p;
-        /* the first axis varies slowest: decompose p from the last axis */
-        size_t idx[32];
-        for (size_t a = n_axes; a-- > 0;) {
-            idx[a] = rem % axes[a].values->n;
-            rem /= axes[a].values->n;
-        }
-        for (size_t a = 0; a < n_axes; a++) {
-            const cfg_node *v = axes[a].values->items[idx[a]];
-            cfg_buf ov = { NULL, 0, 0, 0 };
-            cfg_buf_printf(&ov, "%s=", g->axis_paths[a]);
-            cfg_emit_node_flow(&ov, v);
-            const char *seg = strrchr(g->axis_paths[a], '.');
-            seg = seg ? seg + 1 : g->axis_paths[a];
-            cfg_buf_printf(&label, "%s%s=", a ? " " : "", seg);
-            cfg_emit_node_flow(&label, v);
-            if (ov.failed) {
-                upf_free(ov.p);
-                upf_free(label.p);
-                goto nomem;
-            }
-            g->point_sets[p][a] = ov.p;
-        }
-        if (label.failed) {
-            upf_free(label.p);
-            goto nomem;
-        }
-        g->point_labels[p] = label.p;
-    }
-    goto done;
-nomem:
-    st = upf_err_set(err, UPF_ERR_NOMEM, "sweep: out of memory");
-done:
-    for (size_t a = 0; a < n_axes; a++) upf_free(axes[a].path);
-    if (st) upf_cfg_grid_free(g);
-    cfg_node_free(root);
-    cfg_src_free_all(srcs);
-    return st;
 }
 
 /* ---- params for the libraries ---- */

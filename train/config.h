@@ -169,6 +169,16 @@ const char *upf_config_resolved_yaml(const upf_cfg_loaded *c);
  * NULL when the key took its default. Owned by c. */
 const char *upf_config_where(const upf_cfg_loaded *c, const char *path);
 
+/* A config error about key `path` (UPF_ERR_CONFIG): "FILE:LINE:COL: path: what"
+ * with the source line and a caret when the file or a --set wrote the key
+ * (mapping entries too: "gates.ndcg@10"), else "FILE: path: what". For checks
+ * made after loading (the runner's gates, references). */
+upf_status upf_config_key_error(const upf_cfg_loaded *c, upf_err *err, const char *path, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 /* ---- sweeps ---- */
 
 /* Keys given as a YAML list where the schema wants a scalar (or a list of

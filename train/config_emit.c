@@ -208,6 +208,12 @@ static void emit_value(cfg_buf *b, const upf_cfg_key *k, const void *base, int i
     }
 }
 
+/* 1 when the value goes on the following lines (a non-empty mapping). */
+static int map_continues(const upf_cfg_key *k, const void *base)
+{
+    return k->type == UPF_CFG_MAP && ((const upf_cfg_map *)(const void *)((const char *)base + k->offset))->n > 0;
+}
+
 /* ---- nesting by dots ---- */
 
 typedef struct row_ref {
@@ -230,7 +236,7 @@ static void emit_group(cfg_buf *b, row_ref *rows, size_t n, int indent)
         cfg_buf_printf(b, "%*s%.*s:", indent, "", (int)seg_len, seg);
         if (!dot) {
             done_mark[i] = 1;
-            cfg_buf_puts(b, " ");
+            if (!map_continues(rows[i].k, rows[i].base)) cfg_buf_puts(b, " ");
             emit_value(b, rows[i].k, rows[i].base, indent);
             cfg_buf_puts(b, "\n");
             continue;
@@ -278,7 +284,7 @@ upf_status cfg_emit_yaml(const cfg_table *tables, size_t n_tables, const char *h
                 }
             }
         if (whole) {
-            cfg_buf_printf(&b, "%s: ", sec);
+            cfg_buf_printf(&b, "%s:%s", sec, map_continues(whole, whole_base) ? "" : " ");
             emit_value(&b, whole, whole_base, 0);
             cfg_buf_puts(&b, "\n");
         } else if (n) {

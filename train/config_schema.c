@@ -77,7 +77,7 @@ const upf_cfg_key upf_config_keys[] = {
     { "model.family", UPF_CFG_STRING, OFF(model_family), 0, 0, NULL, NULL,
       "the model family; selects the family's keys (see below)", 0 },
     { "model.name", UPF_CFG_STRING, OFF(model_name), 0, 0, "\"\"", NULL,
-      "name recorded in the model file (model.name); empty: the config file's name", 0 },
+      "name recorded in the model file (model.name); empty: the config file's name (resolved)", 0 },
 
     { "train.seed", UPF_CFG_INT, OFF(train_seed), 0, INF, "1", NULL,
       "seed of every random draw in training (recorded in the run and the model file)", 0 },

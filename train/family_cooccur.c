@@ -18,7 +18,7 @@ static const upf_cfg_key cooccur_keys[] = {
       similarity_choices,
       "normalisation of co-occurrence counts: c/sqrt(n_j n_i) (cosine) or c/(n_j n_i^alpha) (conditional)", 0 },
     { "model.alpha", UPF_CFG_DOUBLE, offsetof(upf_cooccur_params, alpha), 0, 1, "0.5", NULL,
-      "conditional: damping of popular neighbours (0: plain P(i | j))", 0 },
+      "conditional: damping of popular neighbours (0: plain P(i given j))", 0 },
     { "model.neighbors", UPF_CFG_INT, offsetof(upf_cooccur_params, neighbors), 1, 100000, "100", NULL,
       "neighbours kept per item (the most similar)", 0 },
     { "model.min_count", UPF_CFG_INT, offsetof(upf_cooccur_params, min_count), 1, 1e9, "1", NULL,

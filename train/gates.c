@@ -158,7 +158,7 @@ upf_status upf_ref_open(const char *path, upf_ref **out, upf_err *err)
     if (!r) return upf_err_set(err, UPF_ERR_NOMEM, "eval.reference: out of memory");
     struct stat sb;
     if (stat(path, &sb) != 0) {
-        st = upf_err_sys(err, UPF_ERR_CONFIG, "eval.reference %s: cannot read it", path);
+        st = upf_err_sys(err, UPF_ERR_CONFIG, "%s: cannot read it", path);
         goto done;
     }
     size_t n = strlen(path);
@@ -173,7 +173,7 @@ upf_status upf_ref_open(const char *path, upf_ref **out, upf_err *err)
     } else {
         st = upf_json_parse_file(r->path, &r->json, err);
         if (st == UPF_OK && r->json->type != UPF_JSON_OBJ)
-            st = upf_err_set(err, UPF_ERR_CONFIG, "eval.reference %s: expected a JSON object of metrics", r->path);
+            st = upf_err_set(err, UPF_ERR_CONFIG, "%s: expected a JSON object of metrics", r->path);
     }
     if (st) {
         if (st != UPF_ERR_NOMEM) err->status = st = UPF_ERR_CONFIG;

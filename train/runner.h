@@ -30,7 +30,8 @@ typedef struct upf_runner_opts {
     int json_log;                      /* stderr log lines as JSON objects */
     int progress;                      /* -1: a bar when stderr is a terminal; 0 never; 1 always */
     const upf_family *const *families; /* NULL: the registry (upf_families) */
-    const upf_dataset *dataset;        /* borrowed; when set, used instead of data.* (tests) */
+    const upf_dataset *dataset;        /* borrowed; when set, used instead of data.* (tests, sweeps) */
+    const char *dataset_desc;          /* what `dataset` is, for metrics.json ("<in memory>" if NULL) */
     FILE *summary;                     /* where the closing summary goes (stdout); NULL: nowhere */
 } upf_runner_opts;
 
@@ -54,6 +55,13 @@ typedef struct upf_runner_result {
  * then holds INCOMPLETE with the reason and the last checkpoint, never a
  * half-written file. res is filled as far as the run got. */
 upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_err *err);
+
+/* Loads the dataset the data section of a config (with overrides) describes,
+ * as a run would, for callers that run several configs on the same data
+ * (sweeps pass it as opts.dataset). *out (upf_dataset_free) and *desc (the
+ * absolute path or "synth(...)", upf_free) are owned by the caller. */
+upf_status upf_runner_load_data(const char *config_path, const char *const *overrides, size_t n_overrides,
+                                upf_dataset **out, char **desc, upf_err *err);
 
 /* 1 when a lower value of the metric is better (loss, brier, rmse, error, ...). */
 int upf_metric_lower_is_better(const char *metric);

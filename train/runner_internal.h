@@ -7,8 +7,11 @@
 #define UPF_RUNNER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "../eval/per_user.h"
+#include "gates.h"
 #include "runner.h"
 
 /* ---- metrics ---- */
@@ -29,15 +32,6 @@ upf_status ms_set(metric_store *m, const char *path, double v, const char *s);
 const metric_entry *ms_get(const metric_store *m, const char *path);
 void ms_free(metric_store *m);
 
-/* Per-user values: one column per metric, rows by user index. */
-typedef struct per_user_store {
-    size_t n_cols;
-    char **cols;            /* (n_cols) metric names */
-    size_t n_users;         /* rows (the dataset's users) */
-    double *vals;           /* (n_cols, n_users), NaN where absent */
-} per_user_store;
-
-void pu_free(per_user_store *p);
 
 /* ---- log and progress ---- */
 
@@ -79,7 +73,8 @@ struct upf_run {
     upf_csr train, valid, test;
 
     metric_store metrics;
-    per_user_store per_user;
+    upf_per_user per_user;      /* the model's per-user values (eval/per_user.h) */
+    const char **user_ids;      /* (n_users) borrowed from the dataset, built on first use */
 
     FILE *curves;
     char **curve_cols;
@@ -94,8 +89,11 @@ struct upf_run {
     int model_saved;
 };
 
-/* runner_data.c: the dataset per the data section (or opts->dataset). */
-upf_status run_load_data(upf_run *run, const char *hint_abs_path, upf_err *err);
+/* runner_data.c: where the data comes from (run->data_desc; a missing file is
+ * a config error at data.path), before the run directory exists; then the
+ * dataset itself (or opts->dataset). */
+upf_status run_resolve_data(upf_run *run, const char *hint_abs_path, upf_err *err);
+upf_status run_load_data(upf_run *run, upf_err *err);
 /* runner_eval.c */
 void run_eval_free(upf_run *run);
 /* run_metrics.c: writes metrics.json (model figures, then gates and run info). */
@@ -108,5 +106,33 @@ typedef struct gate_result {
 upf_status run_write_metrics(upf_run *run, const gate_result *gates, size_t n_gates, const char *status_text,
                              double seconds_total, upf_err *err);
 upf_status run_write_per_user(upf_run *run, upf_err *err);
+/* The dataset's user ids as a pointer array (built once). NULL on NOMEM. */
+const char *const *run_user_ids(upf_run *run);
+
+/* run_dir.c */
+#define RUN_MARKER "INCOMPLETE"
+#define RUN_CKPT "checkpoint.bin"
+upf_status run_write_text(const upf_run *run, const char *name, const char *text, upf_err *err);
+void run_remove_file(const upf_run *run, const char *name);
+int run_file_exists(const char *dir, const char *name);
+/* Writes INCOMPLETE: status (running, interrupted, diverged, failed), reason, how to resume. */
+upf_status run_write_marker(const upf_run *run, const char *status, const char *reason, upf_err *err);
+/* The value of "key: " in DIR's marker, or "" (buf). */
+void run_marker_field(const char *dir, const char *key, char *buf, size_t n);
+/* A fresh directory (INCOMPLETE, config.yaml) or an unfinished one to resume. */
+upf_status run_prepare_fresh_dir(upf_run *run, const char *out, upf_err *err);
+upf_status run_prepare_resume_dir(upf_run *run, const char *dir, upf_err *err);
+
+/* run_gates.c */
+typedef struct gate_set {
+    upf_gate *g;
+    gate_result *r;
+    size_t n;
+    upf_ref *ref;
+} gate_set;
+void run_gates_free(gate_set *gs);
+upf_status run_gates_prepare(upf_run *run, gate_set *gs, upf_err *err);
+/* UPF_ERR_CONFIG when a gate's metric was not produced, UPF_ERR_GATE when one failed. */
+upf_status run_gates_check(upf_run *run, gate_set *gs, upf_err *err);
 
 #endif
