@@ -20,6 +20,7 @@ struct upf_scratch {
     float *uvec;           /* (D) user vector */
     double *acc;           /* (D) its double accumulator */
     float *row;            /* (D) a decoded row; kernel tmp */
+    int16_t *uq;           /* (D) the user vector quantized for I8S items */
     float *block;          /* (B) block scores */
     uint64_t *excl;        /* (ceil(n_items / 64)) excluded items */
     uint64_t *seen;        /* cooccur: (ceil(n_items / 64)) items touched; all zero between calls */
@@ -89,12 +90,14 @@ static size_t scratch_layout(const upf_model *m, void *mem, upf_scratch *s)
 {
     size_t D = m->ks.dim, n = is_item_kind(m) ? (size_t)m->ks.n_items : 0, words = (n + 63) / 64;
     int co = m->info.kind == UPF_KIND_COOCCUR;
-    size_t sizes[8] = { D * sizeof(float), D * sizeof(double), D * sizeof(float), BLOCK * sizeof(float),
-                        words * 8, co ? words * 8 : 0, co ? n * sizeof(float) : 0, co ? n * sizeof(int32_t) : 0 };
-    void **dst[8] = { (void **)&s->uvec, (void **)&s->acc, (void **)&s->row, (void **)&s->block,
-                      (void **)&s->excl, (void **)&s->seen, (void **)&s->dense, (void **)&s->touched };
+    size_t sizes[9] = { D * sizeof(float), D * sizeof(double), D * sizeof(float), BLOCK * sizeof(float),
+                        words * 8, co ? words * 8 : 0, co ? n * sizeof(float) : 0, co ? n * sizeof(int32_t) : 0,
+                        D * sizeof(int16_t) };
+    void **dst[9] = { (void **)&s->uvec, (void **)&s->acc, (void **)&s->row, (void **)&s->block,
+                      (void **)&s->excl, (void **)&s->seen, (void **)&s->dense, (void **)&s->touched,
+                      (void **)&s->uq };
     size_t off = UPF_ALIGN_UP(sizeof(upf_scratch), 64);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         if (mem) *dst[i] = sizes[i] ? (char *)mem + off : NULL;
         off += UPF_ALIGN_UP(sizes[i], 64);
     }
@@ -249,7 +252,14 @@ static void kern_args(const upf_model *m, upf_scratch *s, upf_kern_args *a, upf_
     switch (ks->item_factors.dtype) {
     case UPF_DTYPE_F32: *fn = k->f32; break;
     case UPF_DTYPE_F16: *fn = k->f16; break;
-    default: *fn = ks->item_factors.q_block == ks->dim ? k->i8 : k->i8_blocked; break;
+    default:
+        if (ks->item_factors.q_block == ks->dim) {
+            upf_kern_quant_user(s->uvec, ks->dim, s->uq, &a->u_scale);
+            a->uq = s->uq;
+            *fn = k->i8;
+        } else {
+            *fn = k->i8_blocked;
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 #include "../model/quant.h"
 #include "../model/rng.h"
 #include "../model/score.h"
+#include "modeltest.h"
 #include "testutil.h"
 
 /* ---- CRC-32 ---- */
@@ -37,10 +38,10 @@ START_TEST(test_crc32_table)
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-        ck_assert_uint_eq(upf_crc32_tab[0][i], c);
+        UPF_REQUIRE(upf_crc32_tab[0][i] == c);
         for (int t = 1; t < 8; t++) {
             c = (c >> 8) ^ upf_crc32_tab[0][c & 0xFF];
-            ck_assert_uint_eq(upf_crc32_tab[t][i], c);
+            UPF_REQUIRE(upf_crc32_tab[t][i] == c);
         }
     }
 }
@@ -55,7 +56,7 @@ START_TEST(test_crc32_fast_vs_ref)
     for (int trial = 0; trial < 400; trial++) {
         size_t off = upf_rng_below(&r, 16), n = upf_rng_below(&r, 1000);
         uint32_t seed = trial % 3 ? upf_rng_u32(&r) : 0;
-        ck_assert_uint_eq(upf_crc32(seed, buf + off, n), upf_crc32_ref(seed, buf + off, n));
+        UPF_REQUIRE(upf_crc32(seed, buf + off, n) == upf_crc32_ref(seed, buf + off, n));
     }
 }
 END_TEST
@@ -76,11 +77,11 @@ START_TEST(test_f16_all_patterns)
         float f = upf_f16_to_f32((uint16_t)h);
         double want = f16_value((uint16_t)h);
         if (isnan(want)) {
-            ck_assert_msg(isnan(f), "0x%04x should decode to NaN", h);
+            UPF_CHECK(isnan(f), "0x%04x should decode to NaN", h);
         } else {
-            ck_assert_msg((double)f == want && !!signbit(f) == !!signbit(want), "0x%04x -> %g, want %g", h, (double)f, want);
+            UPF_CHECK((double)f == want && !!signbit(f) == !!signbit(want), "0x%04x -> %g, want %g", h, (double)f, want);
         }
-        ck_assert_msg(upf_f32_to_f16(f) == h, "0x%04x does not round-trip (got 0x%04x)", h, upf_f32_to_f16(f));
+        UPF_CHECK(upf_f32_to_f16(f) == h, "0x%04x does not round-trip (got 0x%04x)", h, upf_f32_to_f16(f));
     }
 }
 END_TEST
@@ -97,11 +98,11 @@ START_TEST(test_f16_rounding_edges)
             uint16_t lo = (uint16_t)(h | (neg ? 0x8000u : 0)), hi = (uint16_t)((h + 1) | (neg ? 0x8000u : 0));
             float mid = (float)((f16_value(lo) + f16_value(hi)) / 2); /* exact in float */
             uint16_t even = (h & 1) ? hi : lo;
-            ck_assert_msg(upf_f32_to_f16(mid) == even, "midpoint of 0x%04x/0x%04x -> 0x%04x", lo, hi,
+            UPF_CHECK(upf_f32_to_f16(mid) == even, "midpoint of 0x%04x/0x%04x -> 0x%04x", lo, hi,
                           upf_f32_to_f16(mid));
             float toward_lo = neg ? next_up(mid) : next_down(mid), toward_hi = neg ? next_down(mid) : next_up(mid);
-            ck_assert_uint_eq(upf_f32_to_f16(toward_lo), lo);
-            ck_assert_uint_eq(upf_f32_to_f16(toward_hi), hi);
+            UPF_REQUIRE(upf_f32_to_f16(toward_lo) == lo);
+            UPF_REQUIRE(upf_f32_to_f16(toward_hi) == hi);
         }
     }
     ck_assert_uint_eq(upf_f32_to_f16(65504.0f), 0x7BFF);
@@ -153,7 +154,7 @@ START_TEST(test_f16_random_vs_bruteforce)
             best = dl < dh ? lo : dh < dl ? hi : (lo & 1) ? hi : lo;
         }
         if (f < 0) best |= 0x8000;
-        ck_assert_msg(got == best, "%a -> 0x%04x, want 0x%04x", (double)f, got, best);
+        UPF_CHECK(got == best, "%a -> 0x%04x, want 0x%04x", (double)f, got, best);
     }
 }
 END_TEST
@@ -208,7 +209,7 @@ START_TEST(test_i8s_error_bound)
         for (int d = 0; d < INNER; d++) {
             float s = sc[rr * 5 + d / QB];
             /* |x - q s| <= s/2, plus float rounding of x/s and of q*s */
-            ck_assert_msg(fabsf(x[rr * INNER + d] - y[rr * INNER + d]) <= 0.5f * s * (1 + 1e-5f) + 1e-6f * fabsf(x[rr * INNER + d]),
+            UPF_CHECK(fabsf(x[rr * INNER + d] - y[rr * INNER + d]) <= 0.5f * s * (1 + 1e-5f) + 1e-6f * fabsf(x[rr * INNER + d]),
                           "row %d col %d: %g vs %g (scale %g)", rr, d, (double)x[rr * INNER + d], (double)y[rr * INNER + d], (double)s);
         }
 }
@@ -230,8 +231,8 @@ START_TEST(test_score_dot_is_a_dot)
             mag += fabs((double)a[i] * (double)b[i]);
         }
         float d = upf_score_dot_f32(a, b, n);
-        ck_assert_double_le(fabs((double)d - exact), 1e-6 * mag + 1e-30);
-        ck_assert(upf_score_f32(0.5f, a, b, n) == 0.5f + d);
+        UPF_REQUIRE(fabs((double)d - exact) <= 1e-6 * mag + 1e-30);
+        UPF_REQUIRE(upf_score_f32(0.5f, a, b, n) == 0.5f + d);
     }
 }
 END_TEST
@@ -261,7 +262,10 @@ START_TEST(test_kernels_match_reference)
         for (size_t d = 0; d < D; d++) u[d] = (float)upf_rng_normal(&r);
         for (size_t i = 0; i < N; i++) bias[i] = (float)upf_rng_normal(&r);
         upf_quant_i8s(rows, N, D, D, q, scales);
-        upf_kern_args a = { u, rows, NULL, bias, D, 0, tmp };
+        int16_t uq[100];
+        float us;
+        upf_kern_quant_user(u, D, uq, &us);
+        upf_kern_args a = { u, rows, NULL, bias, D, 0, tmp, uq, us };
         for (int kind = 0; kind < 3; kind++) {
             upf_kern_fn fr = kind == 0 ? ref.f32 : kind == 1 ? ref.f16 : ref.i8;
             upf_kern_fn fb = kind == 0 ? best.f32 : kind == 1 ? best.f16 : best.i8;
@@ -273,7 +277,7 @@ START_TEST(test_kernels_match_reference)
                     fr(&a, first, n, o1);
                     fb(&a, first, n, o2);
                     for (size_t i = 0; i < n; i++)
-                        ck_assert_msg(memcmp(&o1[i], &o2[i], 4) == 0, "kind %d D %zu row %zu: %a vs %a", kind, D,
+                        UPF_CHECK(memcmp(&o1[i], &o2[i], 4) == 0, "kind %d D %zu row %zu: %a vs %a", kind, D,
                                       first + i, (double)o1[i], (double)o2[i]);
                 }
             /* the reference is score.h applied to the decoded row */
@@ -282,8 +286,10 @@ START_TEST(test_kernels_match_reference)
                 float row[100];
                 for (size_t d = 0; d < D; d++)
                     row[d] = kind == 0 ? rows[i * D + d] : kind == 1 ? upf_f16_to_f32(h[i * D + d]) : (float)q[i * D + d];
-                float want = kind == 2 ? bias[i] + scales[i] * upf_score_dot_f32(u, row, D) : upf_score_f32(bias[i], u, row, D);
-                ck_assert(memcmp(&want, &o1[i], 4) == 0);
+                int64_t idot = 0;
+                for (size_t d = 0; d < D; d++) idot += (int64_t)uq[d] * q[i * D + d];
+                float want = kind == 2 ? bias[i] + scales[i] * (us * (float)idot) : upf_score_f32(bias[i], u, row, D);
+                UPF_REQUIRE(memcmp(&want, &o1[i], 4) == 0);
             }
         }
         /* blocked I8S: decode q * scale, then the f32 score */
@@ -291,13 +297,13 @@ START_TEST(test_kernels_match_reference)
             size_t qb = D / 3 + 1, nb = upf_quant_n_blocks(D, qb);
             float *bs = malloc(N * nb * sizeof(float));
             upf_quant_i8s(rows, N, D, qb, q, bs);
-            upf_kern_args b = { u, q, bs, bias, D, qb, tmp };
+            upf_kern_args b = { u, q, bs, bias, D, qb, tmp, NULL, 0.0f };
             ref.i8_blocked(&b, 0, N, o1);
             for (size_t i = 0; i < N; i++) {
                 float row[100];
                 upf_dequant_i8s(q + i * D, bs + i * nb, 1, D, qb, row);
                 float want = upf_score_f32(bias[i], u, row, D);
-                ck_assert(memcmp(&want, &o1[i], 4) == 0);
+                UPF_REQUIRE(memcmp(&want, &o1[i], 4) == 0);
             }
             free(bs);
         }
@@ -307,6 +313,50 @@ START_TEST(test_kernels_match_reference)
         free(h);
         free(q);
     }
+}
+END_TEST
+
+/* The int16 user quantization, and the int8 kernel past 4096 dims (int64 path). */
+START_TEST(test_kernels_int8_user_and_long_rows)
+{
+    int16_t q[5];
+    float s;
+    const float z[3] = { 0, -0.0f, 0 };
+    upf_kern_quant_user(z, 3, q, &s);
+    ck_assert(s == 0.0f && q[0] == 0 && q[2] == 0);
+    const float u[5] = { 2.0f, -2.0f, 1.0f, 0.0f, 1e-30f };
+    upf_kern_quant_user(u, 5, q, &s);
+    ck_assert(s == 2.0f / 32767.0f);
+    ck_assert(q[0] == 32767 && q[1] == -32767 && q[3] == 0 && q[4] == 0);
+    ck_assert(abs(q[2] - 16384) <= 1); /* 1 / (2/32767) = 16383.5, rounded either way by the float division */
+    enum { D = 4200, N = 6 };
+    upf_rng r;
+    upf_rng_seed(&r, 8, 0);
+    float *uu = malloc(D * sizeof(float)), *rows = malloc(N * D * sizeof(float)), *tmp = malloc(D * sizeof(float));
+    int8_t *qq = malloc(N * D);
+    int16_t *uq = malloc(D * sizeof(int16_t));
+    float sc[N], bias[N] = { 0 }, o1[N], o2[N], us;
+    for (size_t i = 0; i < D; i++) uu[i] = 100.0f; /* the worst case for int32: every product at its maximum */
+    for (size_t i = 0; i < N * D; i++) rows[i] = i % 7 ? 1.0f : (float)upf_rng_normal(&r);
+    upf_quant_i8s(rows, N, D, D, qq, sc);
+    upf_kern_quant_user(uu, D, uq, &us);
+    upf_kernels ref, best;
+    upf_kernels_init(&ref, UPF_KERN_REF);
+    upf_kernels_init(&best, UPF_KERN_AVX2);
+    upf_kern_args a = { uu, qq, sc, bias, D, D, tmp, uq, us };
+    ref.i8(&a, 0, N, o1);
+    best.i8(&a, 0, N, o2);
+    for (int i = 0; i < N; i++) {
+        ck_assert(memcmp(&o1[i], &o2[i], 4) == 0);
+        double exact = 0; /* against the decoded row: only the user rounding and the float products remain */
+        for (size_t d = 0; d < D; d++) exact += 100.0 * (double)((float)qq[i * D + d] * sc[i]);
+        ck_assert_double_le(fabs((double)o1[i] - exact), 1e-5 * fabs(exact));
+    }
+    free(uu);
+    free(rows);
+    free(tmp);
+    free(qq);
+    free(uq);
 }
 END_TEST
 
@@ -332,6 +382,7 @@ Suite *codecs_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_score_dot_is_a_dot);
     tcase_add_test(tc, test_kernels_match_reference);
+    tcase_add_test(tc, test_kernels_int8_user_and_long_rows);
     suite_add_tcase(s, tc);
     return s;
 }
