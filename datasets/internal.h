@@ -46,7 +46,7 @@ void upf_strbuf_free(upf_strbuf *sb);
 
 /* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF);
  * otherwise 0 and *bad_at = the offset of the first bad byte. */
-int upf_utf8_valid(const char *s, size_t len, size_t *bad_at);
+int upf_ds_utf8_valid(const char *s, size_t len, size_t *bad_at);
 /* 1 when name can be an HDF5 link name in our files (campaign and outcome
  * names): 1..UPF_H5_NAME_MAX bytes of valid UTF-8, no '/', not ".". */
 #define UPF_H5_NAME_MAX 255

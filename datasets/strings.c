@@ -86,7 +86,7 @@ void upf_strbuf_free(upf_strbuf *sb)
     memset(sb, 0, sizeof *sb);
 }
 
-int upf_utf8_valid(const char *str, size_t len, size_t *bad_at)
+int upf_ds_utf8_valid(const char *str, size_t len, size_t *bad_at)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
@@ -122,5 +122,5 @@ bad:
 int upf_h5_name_ok(const char *name)
 {
     if (!name || !*name || strlen(name) > UPF_H5_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0) return 0;
-    return upf_utf8_valid(name, strlen(name), NULL);
+    return upf_ds_utf8_valid(name, strlen(name), NULL);
 }
