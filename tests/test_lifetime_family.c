@@ -70,11 +70,9 @@ static int file_exists(const char *dir, const char *name)
 
 static const char AFT_YAML[] = "data:\n"
                                "  path: in-memory.h5\n"
-                               "split:\n"
-                               "  kind: temporal\n"
-                               "  cutoff: 2010-10-28\n" /* day 300 */
                                "model:\n"
                                "  family: aft\n"
+                               "  cutoff: 2010-10-28\n" /* day 300 */
                                "  distribution: weibull\n"
                                "  horizon_days: 30\n"
                                "  window_days: 90\n"
@@ -137,8 +135,8 @@ START_TEST(test_aft_adam_and_loglogistic)
     char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "%s  optimizer: adam\n  epochs: 8\n  batch_size: 128\n  lr: 0.05\n",
-             "data:\n  path: in-memory.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
-             "model:\n  family: aft\n  distribution: loglogistic\n  horizon_days: 30\n  window_days: 60\n"
+             "data:\n  path: in-memory.h5\n"
+             "model:\n  family: aft\n  cutoff: 2010-10-28\n  distribution: loglogistic\n  horizon_days: 30\n  window_days: 60\n"
              "eval:\n  primary: c_index\ntrain:\n  seed: 3\n");
     upf_json *m = run_config(dir, yaml, ds, UPF_OK);
     ck_assert(num(m, "c_index") > 0.6);
@@ -154,10 +152,10 @@ START_TEST(test_aft_buy_again_end_to_end)
     upf_dataset *ds = lt_sim_shop(7, 2000, 400.0);
     char *dir = upf_test_tmpdir();
     upf_json *m = run_config(dir,
-                             "data:\n  path: in-memory.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
-                             "model:\n  family: aft\n  target: user_item\n  horizon_days: 14\n  window_days: 60\n"
+                             "data:\n  path: in-memory.h5\n"
+                             "model:\n  family: aft\n  cutoff: 2010-10-28\n  target: user_item\n  horizon_days: 14\n  window_days: 60\n"
                              "  train_cutoffs: 2\n  min_buyers: 5\n"
-                             "eval:\n  primary: buy_again.ndcg@3\n  buy_again_k: 3\n",
+                             "eval:\n  primary: c_index\n  buy_again_k: 3\n",
                              ds, UPF_OK);
     /* planted per-item intervals: the model should rank due items first */
     ck_assert_msg(num(m, "c_index") > 0.65, "pair c_index %g", num(m, "c_index"));
@@ -175,18 +173,18 @@ START_TEST(test_aft_config_errors)
 {
     upf_dataset *ds = lt_sim_shop(8, 200, 400.0);
     char *dir = upf_test_tmpdir();
-    /* a random split is refused before training, naming the key */
+    /* no cutoff: refused before training, naming the key */
     upf_json *m = run_config(dir, "data:\n  path: x.h5\nmodel:\n  family: aft\n", ds, UPF_ERR_CONFIG);
     ck_assert_ptr_null(m);
     /* horizon beyond the window */
     run_config(dir,
-               "data:\n  path: x.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
-               "model:\n  family: aft\n  horizon_days: 100\n  window_days: 60\n",
+               "data:\n  path: x.h5\n"
+               "model:\n  family: aft\n  cutoff: 2010-10-28\n  horizon_days: 100\n  window_days: 60\n",
                ds, UPF_ERR_CONFIG);
     /* a test window past the end of the data */
     run_config(dir,
-               "data:\n  path: x.h5\nsplit:\n  kind: temporal\n  cutoff: 2011-01-20\n"
-               "model:\n  family: aft\n  horizon_days: 30\n  window_days: 90\n",
+               "data:\n  path: x.h5\n"
+               "model:\n  family: aft\n  cutoff: 2011-01-20\n  horizon_days: 30\n  window_days: 90\n",
                ds, UPF_ERR_DATA);
     upf_test_rmdir(dir);
     lt_ds_free(ds);

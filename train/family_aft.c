@@ -3,7 +3,7 @@
  * user_item, "buy again") as a Weibull or log-logistic AFT model with the
  * covariates of train/lifetime_features.h, exported as UPF_KIND_LIFETIME_AFT.
  *
- * Temporal design, with C = split.cutoff and W = model.window_days:
+ * Temporal design, with C = model.cutoff and W = model.window_days:
  *   test rows: features from events before C, labels from [C, C + W);
  *   training rows: the same at cutoffs C - W - k * cutoff_step_days, k = 0 ..
  *   train_cutoffs - 1, so no training label reaches past C.
@@ -28,6 +28,7 @@
 #include "lifetime_report.h"
 
 typedef struct aft_params {
+    int64_t cutoff;           /* model.cutoff (date) */
     int distribution;         /* model.distribution: 0 weibull, 1 loglogistic */
     int target;               /* model.target: 0 user, 1 user_item */
     double horizon_days;      /* model.horizon_days */
@@ -62,6 +63,10 @@ static const char *const optimizer_choices[] = {"newton", "adam", NULL};
 #define OFF(f) offsetof(aft_params, f)
 
 static const upf_cfg_key aft_keys[] = {
+    {"model.cutoff", UPF_CFG_DATE, OFF(cutoff), 0, 0, NULL, NULL,
+     "the test cutoff: features from the events before it, labels from [cutoff, cutoff + window_days); "
+     "training snapshots lie window_days and more before it",
+     0},
     {"model.distribution", UPF_CFG_ENUM, OFF(distribution), 0, 0, "weibull", dist_choices,
      "law of W in log T = x.beta + sigma W: Weibull (extreme value) or log-logistic (logistic)", 0},
     {"model.target", UPF_CFG_ENUM, OFF(target), 0, 0, "user", target_choices,
@@ -75,7 +80,7 @@ static const upf_cfg_key aft_keys[] = {
      "label window after each cutoff: a purchase in it is an event, none is censored at its end; >= horizon_days",
      UPF_CFG_MIN_EXCL},
     {"model.train_cutoffs", UPF_CFG_INT, OFF(train_cutoffs), 1, 100, "1", NULL,
-     "training snapshots: at split.cutoff - window_days - k * cutoff_step_days, k = 0 .. train_cutoffs - 1", 0},
+     "training snapshots: at cutoff - window_days - k * cutoff_step_days, k = 0 .. train_cutoffs - 1", 0},
     {"model.cutoff_step_days", UPF_CFG_DOUBLE, OFF(cutoff_step_days), 0, 3650, "30", NULL,
      "days between training snapshots", UPF_CFG_MIN_EXCL},
     {"model.min_repeat_share", UPF_CFG_DOUBLE, OFF(min_repeat_share), 0, 1, "0.1", NULL,
@@ -101,8 +106,8 @@ static const upf_cfg_key aft_keys[] = {
     {"train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "adam: step size, decayed as lr / sqrt(1 + epoch)",
      UPF_CFG_MIN_EXCL},
     {"train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 1e9, "1", NULL,
-     "ridge penalty l2/2 |beta|^2 on the standardized feature weights (not the intercept or sigma); 0 gives the "
-     "plain maximum likelihood, which one-hot attribute levels make singular",
+     "ridge penalty: l2/2 times the sum of the squared weights of the standardized features (not the intercept or "
+     "sigma); 0 gives the plain maximum likelihood, which one-hot attribute levels make singular",
      0},
     {"train.max_iter", UPF_CFG_INT, OFF(max_iter), 1, 10000, "100", NULL, "newton: iterations at most", 0},
     {"eval.renewal_grid", UPF_CFG_INT, OFF(renewal_grid), 0, 100000, "100", NULL,
@@ -119,11 +124,9 @@ static const upf_cfg_key aft_keys[] = {
 static upf_status aft_check(const void *vp, const upf_config *cfg, upf_err *err)
 {
     const aft_params *p = vp;
-    if (cfg->split_kind + 1 != UPF_SPLIT_TEMPORAL)
-        return upf_err_set(err, UPF_ERR_CONFIG, "split.kind: expected temporal (the aft family needs a cutoff), got %s",
-                           upf_split_kind_name((upf_split_kind)(cfg->split_kind + 1)));
-    if (cfg->split_cutoff == UPF_CFG_DATE_UNSET)
-        return upf_err_set(err, UPF_ERR_CONFIG, "split.cutoff: expected a date (the test cutoff), got nothing");
+    (void)cfg;
+    if (p->cutoff == UPF_CFG_DATE_UNSET)
+        return upf_err_set(err, UPF_ERR_CONFIG, "model.cutoff: expected a date (the test cutoff), got nothing");
     if (p->horizon_days > p->window_days)
         return upf_err_set(err, UPF_ERR_CONFIG, "model.horizon_days: expected <= model.window_days (%g), got %g",
                            p->window_days, p->horizon_days);
@@ -306,7 +309,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     memset(&f, 0, sizeof f);
     memset(&km, 0, sizeof km);
     int dist = p->distribution == 0 ? UPF_AFT_WEIBULL : UPF_AFT_LOGLOGISTIC;
-    int64_t C = cfg->split_cutoff;
+    int64_t C = p->cutoff;
     double W = p->window_days, H = p->horizon_days;
 
     /* the test window must lie inside the data */
@@ -319,7 +322,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         upf_format_day(C, a, sizeof a);
         upf_format_day(t_max, b, sizeof b);
         st = upf_err_set(err, UPF_ERR_DATA,
-                         "split.cutoff %s + model.window_days %g runs past the last event (%s): the test labels would "
+                         "model.cutoff %s + model.window_days %g runs past the last event (%s): the test labels would "
                          "be censored by the end of the data, not by the window",
                          a, W, b);
         goto done;
@@ -346,7 +349,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         upf_run_progress(run, "features", (double)k + 1, (double)p->train_cutoffs + 1, "cutoff");
     }
     if (tr.n == 0) {
-        st = upf_err_set(err, UPF_ERR_DATA, "aft: no training rows before split.cutoff - model.window_days");
+        st = upf_err_set(err, UPF_ERR_DATA, "aft: no training rows before model.cutoff - model.window_days");
         goto done;
     }
     if ((st = build_at(ds, p, C, types, &f, err)) != UPF_OK) goto done;
