@@ -208,7 +208,7 @@ double upf_aft_w_log_pdf(int dist, double w)
 
 double upf_aft_w_quantile(int dist, double p)
 {
-    if (!(p > 0.0 && p < 1.0)) return NAN;
+    if (!(p > 0.0 && p < 1.0)) return (double)NAN;
     if (dist == UPF_AFT_WEIBULL) return log(-log1p(-p));
     if (dist == UPF_AFT_LOGLOGISTIC) return log(p) - log1p(-p);
     return NAN;
@@ -230,6 +230,29 @@ double upf_aft_quantile(int dist, double eta, double sigma, double p)
     return exp(eta + sigma * upf_aft_w_quantile(dist, p));
 }
 
+double upf_aft_inv_log_survival(int dist, double eta, double sigma, double L)
+{
+    if (!(L < 0.0)) return L == 0.0 ? 0.0 : (double)NAN;
+    double w;
+    if (dist == UPF_AFT_WEIBULL) w = log(-L);
+    else if (dist == UPF_AFT_LOGLOGISTIC) w = log(expm1(-L)); /* -softplus(w) = L */
+    else return (double)NAN;
+    return exp(eta + sigma * w);
+}
+
+double upf_aft_cond_log_survival(int dist, double eta, double sigma, double elapsed, double t)
+{
+    return upf_aft_log_survival(dist, eta, sigma, elapsed + t) - upf_aft_log_survival(dist, eta, sigma, elapsed);
+}
+
+double upf_aft_cond_quantile(int dist, double eta, double sigma, double elapsed, double p)
+{
+    if (!(p > 0.0 && p < 1.0)) return (double)NAN;
+    double le = upf_aft_log_survival(dist, eta, sigma, elapsed);
+    double t = upf_aft_inv_log_survival(dist, eta, sigma, le + log1p(-p)) - elapsed;
+    return t > 0.0 ? t : 0.0;
+}
+
 double upf_aft_expected_count(int dist, double eta, double sigma, double horizon, size_t grid, double *scratch)
 {
     if (!(horizon > 0.0) || grid == 0) return 0.0;
@@ -244,6 +267,22 @@ double upf_aft_expected_count(int dist, double eta, double sigma, double horizon
         m[k] = acc / (1.0 - 0.5 * F[1]);
     }
     return m[grid];
+}
+
+double upf_aft_expected_count_elapsed(int dist, double eta, double sigma, double elapsed, double horizon, size_t grid,
+                                      double *scratch)
+{
+    if (!(elapsed > 0.0)) return upf_aft_expected_count(dist, eta, sigma, horizon, grid, scratch);
+    if (!(horizon > 0.0) || grid == 0) return 0.0;
+    upf_aft_expected_count(dist, eta, sigma, horizon, grid, scratch); /* m on the grid in scratch[0..grid] */
+    const double *m = scratch;
+    double h = horizon / (double)grid, le = upf_aft_log_survival(dist, eta, sigma, elapsed), prev = 0.0, total = 0.0;
+    for (size_t j = 1; j <= grid; j++) {
+        double fe = -expm1(upf_aft_log_survival(dist, eta, sigma, elapsed + (double)j * h) - le);
+        total += (fe - prev) * (1.0 + 0.5 * (m[grid - j] + m[grid - j + 1]));
+        prev = fe;
+    }
+    return total;
 }
 
 /* ---- BG/NBD ---- */

@@ -68,6 +68,16 @@ double upf_aft_log_survival(int dist, double eta, double sigma, double t);
 /* The p-quantile of T, 0 < p < 1: exp(eta + sigma * Q_W(p)). */
 double upf_aft_quantile(int dist, double eta, double sigma, double p);
 
+/* The t with log P(T > t) = L, L < 0 (the inverse of upf_aft_log_survival). */
+double upf_aft_inv_log_survival(int dist, double eta, double sigma, double L);
+
+/* Conditional on no event for `elapsed` time (the interval model, asked
+ * elapsed days after the last purchase): P(T > elapsed + t | T > elapsed) in
+ * logs, and the time from now until that conditional probability falls to
+ * 1 - p. elapsed 0 gives the unconditional values. */
+double upf_aft_cond_log_survival(int dist, double eta, double sigma, double elapsed, double t);
+double upf_aft_cond_quantile(int dist, double eta, double sigma, double elapsed, double p);
+
 /* Expected number of purchases in (0, horizon], treating the time to the next
  * purchase and every later gap as independent draws from this AFT law with
  * the covariates frozen (an ordinary renewal process): the renewal function
@@ -77,6 +87,12 @@ double upf_aft_quantile(int dist, double eta, double sigma, double p);
  * scratch: 2 * (grid + 1) doubles. Returns 0 for horizon <= 0 or grid 0. */
 double upf_aft_expected_count(int dist, double eta, double sigma, double horizon, size_t grid,
                               double *scratch /* (2 * (grid+1)) */);
+/* The same when the first gap is already `elapsed` old: the first purchase
+ * follows the conditional law above, later gaps the unconditional one:
+ *   E N(H) = int_0^H (1 + m(H - u)) dF_e(u), F_e the conditional CDF,
+ * on the same grid (midpoint values of m). scratch: 2 * (grid + 1) doubles. */
+double upf_aft_expected_count_elapsed(int dist, double eta, double sigma, double elapsed, double horizon, size_t grid,
+                                      double *scratch /* (2 * (grid+1)) */);
 
 /* ---- BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy
  * way"). A customer is (x, t_x, T): x repeat transactions, the last at t_x,
