@@ -64,6 +64,10 @@ extern "C" {
 #define UPF_M_GG_GAMMA "gamma_gamma.gamma"          /* F64, optional */
 #define UPF_M_BGNBD_UNIT_DAYS "bgnbd.time_unit_days"  /* F64, optional: days per time unit (7 = weeks) */
 #define UPF_M_BGNBD_CAL_END "bgnbd.calibration_end"  /* I64, optional: unix s of the last calibration day */
+#define UPF_M_BGNBD_VARIANT "bgnbd.variant"          /* STR "mbgnbd", CRITICAL, only for MBG/NBD models (Batislam
+                                                        et al. 2007: dropout also after the first purchase);
+                                                        absent = BG/NBD. A reader that scores BG/NBD only must
+                                                        refuse such a file, which CRITICAL makes it do. */
 #define UPF_M_PNBD_R "pareto_nbd.r"                 /* F64, optional: Pareto/NBD fitted beside BG/NBD */
 #define UPF_M_PNBD_ALPHA "pareto_nbd.alpha"         /* F64, optional */
 #define UPF_M_PNBD_S "pareto_nbd.s"                 /* F64, optional */

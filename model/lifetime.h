@@ -96,23 +96,32 @@ double upf_aft_expected_count_elapsed(int dist, double eta, double sigma, double
 
 /* ---- BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy
  * way"). A customer is (x, t_x, T): x repeat transactions, the last at t_x,
- * observed over (0, T], times since the first purchase. ---- */
+ * observed over (0, T], times since the first purchase.
+ * BG/NBD lets a customer drop out only after a repeat purchase; the MBG/NBD
+ * variant (Batislam, Denizel & Filiztekin 2007, mbg = 1) also right after the
+ * first one. Every formula below takes both: the dropout part then counts
+ * x + 1 chances, i.e. b + x becomes b + x + 1 in the Beta terms, and the
+ * "died after the last purchase" term exists for x = 0 too. ---- */
 typedef struct upf_bgnbd_params {
     double r, alpha;  /* Gamma(r, alpha) purchase rates, > 0 */
     double a, b;      /* Beta(a, b) dropout probability after each purchase, > 0 */
+    int mbg;          /* 0: BG/NBD, 1: MBG/NBD */
 } upf_bgnbd_params;
 
 /* log L(r, alpha, a, b | x, t_x, T), eq. (6) of the paper in log space:
- * log A1 + log(exp(log A3) + [x > 0] exp(log A4)) by log-sum-exp. */
+ * log A1 + log(exp(log A3) + [x > 0] exp(log A4)) by log-sum-exp (MBG/NBD:
+ * Batislam et al. eq. (5), the A4 term for every x). */
 double upf_bgnbd_loglik1(const upf_bgnbd_params *p, double x, double t_x, double T);
-/* P(alive | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)). */
+/* P(alive | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x));
+ * MBG/NBD: 1 / (1 + a/(b+x) (...)^(r+x)) for every x. */
 double upf_bgnbd_p_alive(const upf_bgnbd_params *p, double x, double t_x, double T);
 /* E[Y(t) | x, t_x, T], the expected transactions in (T, T+t], eq. (10). Near
  * a = 1 the factor (1 - G)/(a - 1) is 0/0: within |a-1| < 1e-5 it is the mean
  * of the values at a = 1 +- 1e-5 (error O(1e-10)). */
 upf_status upf_bgnbd_expected(const upf_bgnbd_params *p, double x, double t_x, double T, double t,
                               double *out);
-/* E[X(t)], transactions of a new customer in (0, t], eq. (9). */
+/* E[X(t)], transactions of a new customer in (0, t], eq. (9) (eq. (10) at x
+ * = t_x = T = 0, which covers MBG/NBD too). */
 upf_status upf_bgnbd_expected_new(const upf_bgnbd_params *p, double t, double *out);
 
 /* ---- Pareto/NBD (Schmittlein, Morrison & Colombo 1987), in the form of

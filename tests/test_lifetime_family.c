@@ -218,7 +218,7 @@ START_TEST(test_bgnbd_end_to_end_sim)
     ck_assert_uint_eq(upf_model_kind(mod), UPF_KIND_LIFETIME_BGNBD);
     upf_bgnbd_result br;
     ck_assert_int_eq(upf_serve_bgnbd(mod, 3.0, 10.0, 30.0, 13.0, NAN, &br, &err), UPF_OK);
-    upf_bgnbd_params bp = {r, al, a, b};
+    upf_bgnbd_params bp = {r, al, a, b, 0};
     double mine = 0.0;
     ck_assert_int_eq(upf_bgnbd_expected(&bp, 3.0, 10.0, 30.0, 13.0, &mine), UPF_OK);
     ck_assert_double_eq_tol(br.expected_purchases, mine, 1e-9 * mine);

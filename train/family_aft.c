@@ -630,11 +630,11 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
 
     /* ---- artifacts: predictions and coefficients ---- */
     upf_sbuf_printf(&csv, "customer,%stime_days,event,p_no_purchase,median_days,q10_days,q90_days,expected,actual\n",
-                    p->target ? "item," : "");
+                    p->target == 1 ? "item," : "");
     for (size_t i = 0; i < n; i++) {
         upf_sbuf_csv_field(&csv, upf_strings_get(&ds->user_ids, (size_t)te.user[i]));
         upf_sbuf_printf(&csv, ",");
-        if (p->target) {
+        if (p->target == 1) {
             upf_sbuf_csv_field(&csv, upf_strings_get(&ds->item_ids, (size_t)te.item[i]));
             upf_sbuf_printf(&csv, ",");
         }
