@@ -52,7 +52,8 @@ extern "C" {
 #define UPF_M_AFT_CENTER "features.center"          /* F64_ARRAY (n_features) */
 #define UPF_M_AFT_SCALE "features.scale"            /* F64_ARRAY (n_features), > 0 */
 #define UPF_M_AFT_HORIZON "aft.horizon_days"        /* F64 > 0: the default H of P(no purchase within H) */
-#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again), optional: "user" */
+#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again) | "interval" (the gap
+                                                       between purchases: ask with elapsed days), optional: "user" */
 
 /* ---- UPF_KIND_LIFETIME_BGNBD: Fader, Hardie & Lee (2005); time unit weeks ---- */
 #define UPF_M_BGNBD_R "bgnbd.r"                     /* F64 */
