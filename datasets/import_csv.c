@@ -141,14 +141,22 @@ int upf_import_next_row(upf_import *im, upf_csv *r, upf_status *st, upf_err *err
     }
 }
 
+upf_status upf_import_no_rows(const upf_csv *r, upf_err *err)
+{
+    if (upf_csv_bytes(r) <= 3) /* nothing, or only a byte order mark */
+        return upf_err_set(err, UPF_ERR_DATA, "%s: empty file", upf_csv_path(r));
+    return upf_err_set(err, UPF_ERR_DATA, "%s: no data rows%s", upf_csv_path(r),
+                       upf_csv_header_count(r) ? " after the header" : "");
+}
+
 /* ---- events: a batched loop ----
  * Rows are parsed and checked into a batch of pending events; ids are kept
  * as canonical integers or copied into the batch's arena (the CSV buffer
- * moves on refill). A full batch first prefetches the id-cache entries of all
- * its rows, then interns and adds the events in file order, so indices still
- * follow first sight and the cache misses of a batch overlap. */
+ * moves on refill). A full batch then interns and adds its events in file
+ * order (indices still follow first sight), prefetching the id-cache entries
+ * EV_PREFETCH rows ahead so that the cache misses overlap. */
 
-#define EV_BATCH 256
+#define EV_BATCH 1024
 
 typedef struct pending_id {
     uint64_t v;       /* canonical integer id, when canon */
@@ -218,6 +226,15 @@ static upf_status resolve_id(upf_import *im, const ev_batch *b, int is_item, con
                    : upf_import_user_text(im, b->arena + pid->off, pid->len, out, err);
 }
 
+/* Prefetch distance in rows: far enough ahead to hide a DRAM access. */
+#define EV_PREFETCH 32
+
+static void prefetch_row(upf_import *im, const pending_ev *e, int has_item)
+{
+    if (e->user.canon) upf_import_prefetch_id(im, 0, e->user.v);
+    if (has_item && e->item.canon) upf_import_prefetch_id(im, 1, e->item.v);
+}
+
 static upf_status flush_batch(upf_import *im, ev_batch *b, int has_item, upf_err *err)
 {
     if (im->reserve_bytes && b->n && b->bytes_end) {
@@ -228,12 +245,10 @@ static upf_status flush_batch(upf_import *im, ev_batch *b, int has_item, upf_err
         im->reserve_bytes = 0;
         if (est < 1e9) (void)upf_builder_reserve(im->b, upf_builder_n_events(im->b) + (int64_t)est);
     }
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->ev[i].user.canon) upf_import_prefetch_id(im, 0, b->ev[i].user.v);
-        if (has_item && b->ev[i].item.canon) upf_import_prefetch_id(im, 1, b->ev[i].item.v);
-    }
+    for (size_t i = 0; i < b->n && i < EV_PREFETCH; i++) prefetch_row(im, &b->ev[i], has_item);
     upf_status st = UPF_OK;
     for (size_t i = 0; i < b->n && !st; i++) {
+        if (i + EV_PREFETCH < b->n) prefetch_row(im, &b->ev[i + EV_PREFETCH], has_item);
         const pending_ev *e = &b->ev[i];
         int32_t user, item = -1;
         if ((st = resolve_id(im, b, 0, &e->user, &user, err))) break;
@@ -485,7 +500,7 @@ upf_status upf_import_events_csv(upf_import *im, const char *path, const upf_eve
         *err = rd.err;
     }
     if (!st && im->st.rows == rd.rows_before)
-        st = upf_err_set(err, UPF_ERR_DATA, "%s: no data rows%s", path, m->csv.header ? " after the header" : "");
+        st = upf_import_no_rows(rd.r, err);
 done:
     for (int i = 0; i < EV_RING; i++)
         if (bufs[i]) {
@@ -738,7 +753,7 @@ upf_status upf_import_attrs_csv(upf_import *im, const char *path, const upf_attr
         im->st.attr_rows++;
     }
     if (rc == 0 && im->st.rows == rows_before)
-        st = upf_err_set(err, UPF_ERR_DATA, "%s: no data rows%s", path, m->csv.header ? " after the header" : "");
+        st = upf_import_no_rows(r, err);
 done:
     upf_free(seen.bit);
     upf_free(cols);
