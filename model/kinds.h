@@ -52,7 +52,8 @@ extern "C" {
 #define UPF_M_AFT_CENTER "features.center"          /* F64_ARRAY (n_features) */
 #define UPF_M_AFT_SCALE "features.scale"            /* F64_ARRAY (n_features), > 0 */
 #define UPF_M_AFT_HORIZON "aft.horizon_days"        /* F64 > 0: the default H of P(no purchase within H) */
-#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again), optional: "user" */
+#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again) | "interval" (the gap
+                                                       between purchases: ask with elapsed days), optional: "user" */
 
 /* ---- UPF_KIND_LIFETIME_BGNBD: Fader, Hardie & Lee (2005); time unit weeks ---- */
 #define UPF_M_BGNBD_R "bgnbd.r"                     /* F64 */
@@ -62,6 +63,20 @@ extern "C" {
 #define UPF_M_GG_P "gamma_gamma.p"                  /* F64, optional */
 #define UPF_M_GG_Q "gamma_gamma.q"                  /* F64, optional */
 #define UPF_M_GG_GAMMA "gamma_gamma.gamma"          /* F64, optional */
+#define UPF_M_BGNBD_UNIT_DAYS "bgnbd.time_unit_days"  /* F64, optional: days per time unit (7 = weeks) */
+#define UPF_M_BGNBD_CAL_END "bgnbd.calibration_end"  /* I64, optional: unix s of the last calibration day */
+#define UPF_M_BGNBD_VARIANT "bgnbd.variant"          /* STR "mbgnbd", CRITICAL, only for MBG/NBD models (Batislam
+                                                        et al. 2007: dropout also after the first purchase);
+                                                        absent = BG/NBD. A reader that scores BG/NBD only must
+                                                        refuse such a file, which CRITICAL makes it do. */
+#define UPF_M_PNBD_R "pareto_nbd.r"                 /* F64, optional: Pareto/NBD fitted beside BG/NBD */
+#define UPF_M_PNBD_ALPHA "pareto_nbd.alpha"         /* F64, optional */
+#define UPF_M_PNBD_S "pareto_nbd.s"                 /* F64, optional */
+#define UPF_M_PNBD_BETA "pareto_nbd.beta"           /* F64, optional */
+/* AFT, optional: T counts from the scoring time (the features' cutoff), so
+ * queries use elapsed 0 ("cutoff"); labels were observed over window_days. */
+#define UPF_M_AFT_TIME_ORIGIN "aft.time_origin"     /* STR "cutoff", optional */
+#define UPF_M_AFT_WINDOW "aft.window_days"          /* F64, optional */
 
 /* ---- UPF_KIND_UPLIFT: per arm a logistic response model ----
  * p_arm(x) = sigmoid(x . weights[arm]) with x standardized as for AFT (trailing

@@ -653,14 +653,16 @@ START_TEST(test_example_configs)
         ck_assert_msg(upf_config_load(path, NULL, NULL, 0, &c, &err) == UPF_OK, "%s", err.msg);
         const upf_config *cfg = upf_config_common(c);
         if (cfg->data_source == 0) {
-            /* "# upfunnel data import --preset NAME ../shared/data/... -o <data.path>" in the top comment */
+            /* "# upfunnel data import --preset NAME ../shared/data/... -o <data.path>" in the top comment,
+             * or for generated data "# upfunnel data synth ... -o <data.path>" */
             FILE *f = fopen(path, "rb");
             char line[1024], want[600];
             int found = 0;
             snprintf(want, sizeof want, " -o %s\n", cfg->data_path);
             while (fgets(line, sizeof line, f) && line[0] == '#')
-                if (strncmp(line, "# upfunnel data import --preset ", 32) == 0 && strstr(line, " ../shared/data/") &&
-                    strstr(line, want))
+                if ((strncmp(line, "# upfunnel data import --preset ", 32) == 0 && strstr(line, " ../shared/data/") &&
+                     strstr(line, want)) ||
+                    (strncmp(line, "# upfunnel data synth ", 22) == 0 && strstr(line, want)))
                     found = 1;
             fclose(f);
             ck_assert_msg(found, "%s: no '# upfunnel data import --preset NAME ../shared/data/... -o %s' at the top",
