@@ -5,6 +5,7 @@
  * model/FORMAT.md); "id" is echoed back. Built on the public runtime API
  * (upfserve.h) exactly as a production scorer would use it.
  */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -247,8 +248,8 @@ static int answer_items(req *r, const upf_json *q, upf_json_writer *w, size_t de
             name = v->str;
             aw[i] = 1.0f;
         } else {
-            if (v->type != UPF_JSON_NUM || !isfinite(v->num)) {
-                rfail(r, "\"attrs\": the weight of '%.200s' must be a finite number", name);
+            if (v->type != UPF_JSON_NUM || !(fabs(v->num) <= (double)FLT_MAX)) {
+                rfail(r, "\"attrs\": the weight of '%.200s' must be a finite float", name);
                 goto done;
             }
             aw[i] = (float)v->num;

@@ -37,7 +37,16 @@ static void kern_f16_ref(const upf_kern_args *a, size_t first, size_t n, float *
 void upf_kern_quant_user(const float *u, size_t D, int16_t *q, float *scale)
 {
     float amax = 0.0f;
-    for (size_t d = 0; d < D; d++) amax = fabsf(u[d]) > amax ? fabsf(u[d]) : amax;
+    int finite = 1;
+    for (size_t d = 0; d < D; d++) {
+        finite &= isfinite(u[d]) != 0;
+        amax = fabsf(u[d]) > amax ? fabsf(u[d]) : amax;
+    }
+    if (!finite) { /* a NaN or infinite user vector (a hostile file): every score is NaN, as in float */
+        memset(q, 0, D * sizeof *q);
+        *scale = (float)NAN;
+        return;
+    }
     float s = amax / 32767.0f;
     *scale = s;
     for (size_t d = 0; d < D; d++) {

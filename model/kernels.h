@@ -38,7 +38,7 @@ typedef struct upf_kern_args {
 
 /* Quantizes a user vector for the I8S kernels: scale = max|u| / 32767 (0 for
  * a zero vector), q = round(u / scale) (half away from zero), |u - q scale| <=
- * scale / 2. The integer dot with an int8 row is exact for D <= 4096 in
+ * scale / 2. A vector with a NaN or infinity gets scale NaN (NaN scores). The integer dot with an int8 row is exact for D <= 4096 in
  * int32 (longer rows take the int64 reference path). */
 void upf_kern_quant_user(const float *u, size_t D, int16_t *q, float *scale);
 

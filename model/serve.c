@@ -5,6 +5,8 @@
  * Lifetime and uplift scoring are in serve_lifetime.c.
  * Legend: D dim, B rows per kernel block, K cutoff.
  */
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -199,6 +201,15 @@ static void acc_row(const upf_model *m, upf_scratch *s, const upf_tensor_view *t
     for (size_t d = 0; d < D; d++) s->acc[d] += w * (double)s->row[d];
 }
 
+/* double -> float without undefined behaviour beyond the float range:
+ * overflow gives +-inf, as IEEE 754 rounding would. */
+static float to_float(double x)
+{
+    if (x > (double)FLT_MAX) return (float)INFINITY;
+    if (x < -(double)FLT_MAX) return -(float)INFINITY;
+    return (float)x; /* NaN stays NaN */
+}
+
 /* Fills s->uvec from q (query already checked). */
 static void build_uvec(const upf_model *m, const upf_user_query *q, upf_scratch *s)
 {
@@ -214,7 +225,7 @@ static void build_uvec(const upf_model *m, const upf_user_query *q, upf_scratch 
         double w = (double)ks->recent_weight / (double)q->n_recent;
         for (size_t r = 0; r < q->n_recent; r++) acc_row(m, s, &ks->item_factors, q->recent[r], w);
     }
-    for (size_t d = 0; d < D; d++) s->uvec[d] = (float)s->acc[d];
+    for (size_t d = 0; d < D; d++) s->uvec[d] = to_float(s->acc[d]);
 }
 
 upf_status upf_serve_user_vector(const upf_model *m, const upf_user_query *q, upf_scratch *s, float *out,

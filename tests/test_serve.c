@@ -894,6 +894,56 @@ START_TEST(test_uplift_methods)
 }
 END_TEST
 
+/* A file whose (CRC-valid) factors hold NaN and infinity: the runtime must
+ * neither crash nor invoke undefined behaviour (the fuzzer found the int16
+ * quantization of such a user vector), and never returns a NaN score. */
+START_TEST(test_nonfinite_factors)
+{
+    rk r;
+    rk_make(&r, 64, 3, 1, 8, 5, 0);
+    static const upf_dtype stores[3] = { UPF_DTYPE_F32, UPF_DTYPE_F16, UPF_DTYPE_I8S };
+    for (int st = 0; st < 3; st++) {
+        unsigned char *buf;
+        upf_model *m0 = rk_model(&r, stores[st], 0, 1.0, &buf);
+        upf_model_close(m0);
+        /* poison user 1 (NaN) and user 2 (inf) in place, then re-seal the CRCs */
+        size_t uf = upf_test_tensor_data(buf, UPF_T_USER_FACTORS), rec = upf_test_tensor_rec(buf, UPF_T_USER_FACTORS);
+        size_t n = (size_t)upf_rd_u64le(buf + 32), esz = stores[st] == UPF_DTYPE_F32 ? 4 : stores[st] == UPF_DTYPE_F16 ? 2 : 1;
+        if (stores[st] == UPF_DTYPE_F32) {
+            upf_wr_u32le(buf + uf + 1 * 8 * esz, 0x7FC00000u);
+            upf_wr_u32le(buf + uf + 2 * 8 * esz + 4, 0x7F800000u);
+        } else if (stores[st] == UPF_DTYPE_F16) {
+            upf_wr_u16le(buf + uf + 1 * 8 * esz, 0x7E00u);
+            upf_wr_u16le(buf + uf + 2 * 8 * esz + 2, 0x7C00u);
+        } else { /* I8S: the scales must stay finite (checked at open); a huge one overflows the profile sum */
+            size_t sc = upf_test_sect_offset(buf, 3) + (size_t)upf_rd_u64le(buf + rec + 16);
+            upf_wr_u32le(buf + sc + 4 * 1, 0x7F7FFFFFu); /* FLT_MAX */
+        }
+        upf_test_reseal(buf, n);
+        upf_model *m = upf_test_open(buf, n, 0);
+        upf_scratch *s;
+        upf_err err;
+        ck_assert_int_eq(upf_scratch_create(m, &s, &err), UPF_OK);
+        for (int32_t u = 0; u < 3; u++) {
+            int32_t attrs[1] = { 0 };
+            float w[1] = { 3e38f };
+            upf_user_query q = { u, attrs, w, 1, NULL, 0 }; /* the attribute pushes the sum past FLT_MAX */
+            upf_hit h[64], hr[64];
+            size_t nh, nr;
+            ck_assert_int_eq(upf_serve_topk(m, &q, NULL, 64, s, h, &nh, &err), UPF_OK);
+            ck_assert_int_eq(upf_serve_topk_ref(m, &q, NULL, 64, s, hr, &nr, &err), UPF_OK);
+            ck_assert_uint_eq(nh, nr);
+            ck_assert(same_hits(h, hr, nh));
+            for (size_t k = 0; k < nh; k++) ck_assert(!isnan(h[k].score));
+        }
+        upf_scratch_free(s);
+        upf_model_close(m);
+        free(buf);
+    }
+    rk_free(&r);
+}
+END_TEST
+
 Suite *serve_suite(void)
 {
     Suite *s = suite_create("serve");
@@ -907,6 +957,7 @@ Suite *serve_suite(void)
     tcase_add_test(tc, test_popularity_dim0);
     tcase_add_test(tc, test_serve_errors);
     tcase_add_test(tc, test_threads_one_handle);
+    tcase_add_test(tc, test_nonfinite_factors);
     suite_add_tcase(s, tc);
     tc = tcase_create("cooccur");
     tcase_add_test(tc, test_cooccur_tiny_by_hand);
