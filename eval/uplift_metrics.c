@@ -381,6 +381,65 @@ upf_status upf_uplift_eval_metrics(const upf_uplift_eval *e, const double *w, co
     return UPF_OK;
 }
 
+void upf_uplift_eval_curve_at(const upf_uplift_eval *e, const double *w, const double *frac, size_t m, double *qini,
+                              double *uplift)
+{
+    double N = 0, Nt = 0, Nc = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        double wi = w ? w[i] : 1.0;
+        N += wi;
+        if (e->t[i]) Nt += wi;
+        else Nc += wi;
+    }
+    if (!(Nt > 0.0 && Nc > 0.0)) {
+        for (size_t j = 0; j < m; j++) {
+            if (qini) qini[j] = (double)NAN;
+            if (uplift) uplift[j] = (double)NAN;
+        }
+        return;
+    }
+    const size_t *ord = e->ord[ORD_MODEL];
+    const uint8_t *end = e->end[ORD_MODEL];
+    double nt = 0, nc = 0, yt = 0, yc = 0, x0 = 0, q0 = 0, u0 = 0;
+    size_t j = 0, r = 0;
+    while (j < m) {
+        double target = frac[j] * N;
+        if (target <= x0 || r >= e->n) { /* at or before the last boundary reached */
+            double q = q0, u = u0;
+            if (qini) qini[j] = q;
+            if (uplift) uplift[j] = u;
+            j++;
+            continue;
+        }
+        /* advance to the next group boundary */
+        for (; r < e->n; r++) {
+            size_t i = ord[r];
+            double wi = w ? w[i] : 1.0;
+            if (e->t[i]) {
+                nt += wi;
+                yt += wi * e->y[i];
+            } else {
+                nc += wi;
+                yc += wi * e->y[i];
+            }
+            if (end[r]) {
+                r++;
+                break;
+            }
+        }
+        double x1 = nt + nc, q1 = qini_value(yt, yc, nt, nc), u1 = uplift_value(yt, yc, nt, nc);
+        while (j < m && frac[j] * N <= x1) {
+            double f = x1 > x0 ? (frac[j] * N - x0) / (x1 - x0) : 1.0;
+            if (qini) qini[j] = q0 + f * (q1 - q0);
+            if (uplift) uplift[j] = u0 + f * (u1 - u0);
+            j++;
+        }
+        x0 = x1;
+        q0 = q1;
+        u0 = u1;
+    }
+}
+
 upf_status upf_uplift_metrics_compute(const double *score, const double *y, const uint8_t *t, const double *w,
                                       size_t n, const upf_uplift_params *p, upf_uplift_metrics *out, upf_err *err)
 {
@@ -625,7 +684,8 @@ double upf_uplift_smd(const float *x, size_t stride, const uint8_t *t, size_t n)
     return diff / pooled;
 }
 
-upf_status upf_uplift_auc(const double *score, const uint8_t *label, size_t n, double *auc, upf_err *err)
+upf_status upf_uplift_auc(const double *score, const uint8_t *label, const double *w, size_t n, double *auc,
+                          upf_err *err)
 {
     *auc = (double)NAN;
     sort_key *keys = upf_malloc((n ? n : 1) * sizeof *keys);
@@ -641,8 +701,9 @@ upf_status upf_uplift_auc(const double *score, const uint8_t *label, size_t n, d
         size_t r1 = r;
         double gp = 0, gn = 0;
         while (r1 < n && keys[r1].s == keys[r].s) {
-            if (label[keys[r1].i]) gp += 1;
-            else gn += 1;
+            double wi = w ? w[keys[r1].i] : 1.0;
+            if (label[keys[r1].i]) gp += wi;
+            else gn += wi;
             r1++;
         }
         /* negatives in this group lose to every positive seen before, tie with the group's */

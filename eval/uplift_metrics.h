@@ -171,6 +171,13 @@ size_t upf_uplift_eval_n(const upf_uplift_eval *e);
 upf_status upf_uplift_eval_metrics(const upf_uplift_eval *e, const double *w, const upf_uplift_params *p,
                                    upf_uplift_metrics *out, upf_err *err);
 
+/* The model's Qini and uplift curves under weights w at the fractions
+ * frac (m, ascending in [0, 1]) of the targeted weight N: linear between
+ * group boundaries (exact at them). qini / uplift (m) may be NULL. O(n + m).
+ * NaN everywhere when N_t or N_c is 0. */
+void upf_uplift_eval_curve_at(const upf_uplift_eval *e, const double *w, const double *frac, size_t m, double *qini,
+                              double *uplift);
+
 /* One-shot: create, metrics, free. */
 upf_status upf_uplift_metrics_compute(const double *score, const double *y, const uint8_t *t, const double *w,
                                       size_t n, const upf_uplift_params *p, upf_uplift_metrics *out, upf_err *err);
@@ -198,9 +205,11 @@ upf_status upf_uplift_by_bin(const double *score, const double *y, const uint8_t
 
 /* SMD of one covariate x (n) between t = 1 and t = 0 (definition above). */
 double upf_uplift_smd(const float *x, size_t stride, const uint8_t *t, size_t n);
-/* AUC of score (n) against label (n, 0/1); NaN without both labels.
- * Sorts a copy (O(n log n)); UPF_ERR_NOMEM leaves *auc NaN. */
-upf_status upf_uplift_auc(const double *score, const uint8_t *label, size_t n, double *auc, upf_err *err);
+/* AUC of score (n) against label (n, 0/1) with row weights w (n, NULL for
+ * 1; pairs count w_i w_j); NaN without both labels. Sorts a copy
+ * (O(n log n)); UPF_ERR_NOMEM leaves *auc NaN. */
+upf_status upf_uplift_auc(const double *score, const uint8_t *label, const double *w, size_t n, double *auc,
+                          upf_err *err);
 
 /* ---- bootstrap ---- */
 

@@ -114,6 +114,16 @@ START_TEST(test_hand_case_with_ties)
     ck_assert_double_eq(c.score[2], 0.5);
     upf_uplift_curve_free(&c);
     upf_uplift_curve_free(&c); /* idempotent */
+    /* the curve at fractions of N = 4: x = 0, 1, 2 (inside the tie group), 3, 4 */
+    upf_uplift_eval *ev;
+    ck_assert_int_eq(upf_uplift_eval_create(H_S, H_Y, H_T, 4, &ev, &e), UPF_OK);
+    const double fr[6] = {0, 0.25, 0.5, 0.75, 1.0, 1.0};
+    double qa[6], ua[6];
+    const double qw[6] = {0, 0, -0.25, -0.5, 0, 0}, uw[6] = {0, -1, -1.25, -1.5, 0, 0};
+    upf_uplift_eval_curve_at(ev, NULL, fr, 6, qa, ua);
+    upf_ck_arrays_close(qa, qw, 6, TOL, 0);
+    upf_ck_arrays_close(ua, uw, 6, TOL, 0);
+    upf_uplift_eval_free(ev);
 }
 END_TEST
 
@@ -205,6 +215,28 @@ START_TEST(test_fast_matches_reference)
             upf_ck_arrays_close(fa, fb, UPF_UPLIFT_N_FLAT(5), 1e-9, 1e-9);
             ck_assert_double_eq(a.n_t, b.n_t);
             if (cont) ck_assert(isnan(a.auuc)); /* binary outcomes only */
+            /* the curve at the boundaries' own fractions is the curve */
+            upf_uplift_curve c;
+            upf_uplift_eval *ev;
+            ck_assert_int_eq(upf_uplift_curve_build(s, y, t, weighted ? w : NULL, n, &c, &e), UPF_OK);
+            ck_assert_int_eq(upf_uplift_eval_create(s, y, t, n, &ev, &e), UPF_OK);
+            double N = c.n[c.n_points - 1];
+            if (N > 0 && a.n_t > 0 && a.n_c > 0) {
+                double *fr = malloc(c.n_points * sizeof *fr), *q = malloc(c.n_points * sizeof *q);
+                size_t m = 0;
+                for (size_t g = 0; g < c.n_points; g++)
+                    if (g == 0 || c.n[g] > c.n[g - 1]) fr[m++] = c.n[g] / N; /* skip zero-weight groups */
+                upf_uplift_eval_curve_at(ev, weighted ? w : NULL, fr, m, q, NULL);
+                for (size_t g = 0, k = 0; g < c.n_points; g++)
+                    if (g == 0 || c.n[g] > c.n[g - 1]) {
+                        ck_assert_double_eq_tol(q[k], c.qini[g], 1e-9 * (1 + fabs(c.qini[g])));
+                        k++;
+                    }
+                free(fr);
+                free(q);
+            }
+            upf_uplift_eval_free(ev);
+            upf_uplift_curve_free(&c);
         }
         free(s);
         free(y);
@@ -332,9 +364,13 @@ START_TEST(test_balance)
     const uint8_t lab[4] = {1, 0, 1, 0}, none[4] = {0, 0, 0, 0};
     double auc;
     upf_err e;
-    ck_assert_int_eq(upf_uplift_auc(sc, lab, 4, &auc, &e), UPF_OK);
+    ck_assert_int_eq(upf_uplift_auc(sc, lab, NULL, 4, &auc, &e), UPF_OK);
     ck_assert_double_eq_tol(auc, 0.875, 1e-12);
-    ck_assert_int_eq(upf_uplift_auc(sc, none, 4, &auc, &e), UPF_OK);
+    /* weights: the positive at 0.5 counted twice: pairs 2 + 2*(1/2 + 1) = 5 of 2*3 */
+    const double wa[4] = {1, 1, 2, 1};
+    ck_assert_int_eq(upf_uplift_auc(sc, lab, wa, 4, &auc, &e), UPF_OK);
+    ck_assert_double_eq_tol(auc, 5.0 / 6.0, 1e-12);
+    ck_assert_int_eq(upf_uplift_auc(sc, none, NULL, 4, &auc, &e), UPF_OK);
     ck_assert(isnan(auc));
 }
 END_TEST
@@ -394,7 +430,7 @@ START_TEST(test_allocation_failures)
             case 1: st = upf_uplift_curve_build(B_S, B_Y, B_T, NULL, 60, &c, &e); break;
             case 2: st = upf_uplift_by_bin(B_S, B_Y, B_T, 60, 10, b, &e); break;
             case 3: st = upf_uplift_metrics_ref(B_S, B_Y, B_T, NULL, 60, &p, &m, &e); break;
-            default: st = upf_uplift_auc(B_S, B_T, 60, &auc, &e); break;
+            default: st = upf_uplift_auc(B_S, B_T, NULL, 60, &auc, &e); break;
             }
             upf_alloc_fail_after(0);
             if (st == UPF_OK) {
