@@ -9,6 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char *dash_attr(int dashed)
+{
+    return dashed == 1 ? " stroke-dasharray=\"6 4\"" : dashed == 2 ? " stroke-dasharray=\"2 3\"" : "";
+}
+
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"};
 #define N_PALETTE (sizeof palette / sizeof palette[0])
 
@@ -165,7 +170,7 @@ static void legend(buf *b, const frame *f, const char *const *labels, const char
                     y - 9, colors[i]);
         else
             bprintf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", x,
-                    y - 4, x + 18, y - 4, colors[i], dashed[i] ? " stroke-dasharray=\"6 4\"" : "");
+                    y - 4, x + 18, y - 4, colors[i], dash_attr(dashed[i]));
         bprintf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 24, y);
         bescape(b, labels[i]);
         bprintf(b, "</text>\n");
@@ -246,8 +251,7 @@ upf_status upf_svg_line_chart(const upf_svg_frame *uf, const upf_svg_series *s, 
                     bprintf(&b, "L%.1f %.1f ", px(&f, s[k].x[i]), py(&f, s[k].lo[i]));
             bprintf(&b, "Z\"/>\n");
         }
-        bprintf(&b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s d=\"", colors[k],
-                dashed[k] ? " stroke-dasharray=\"6 4\"" : "");
+        bprintf(&b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s d=\"", colors[k], dash_attr(dashed[k]));
         int pen_up = 1;
         for (size_t i = 0; i < s[k].n; i++) {
             if (!isfinite(s[k].x[i]) || !isfinite(s[k].y[i])) {

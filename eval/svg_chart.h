@@ -21,7 +21,7 @@ typedef struct upf_svg_series {
     const double *x, *y;      /* (n) points, x ascending */
     size_t n;
     const double *lo, *hi;    /* (n) band around the line, or NULL */
-    int dashed;               /* 1: dashed line (e.g. random) */
+    int dashed;               /* 0 solid, 1 dashed (e.g. random), 2 dotted */
     const char *color;        /* CSS color, or NULL for the palette */
 } upf_svg_series;
 
