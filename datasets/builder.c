@@ -207,7 +207,7 @@ static int32_t intern_add(upf_builder *b, intern *t, const char *s, size_t len, 
     int32_t idx = intern_lookup(t, s, len, h32, &slot);
     if (idx >= 0) return idx;
     if (memchr(s, '\0', len)) return fail(b, UPF_ERR_ARG, "builder: %s \"%.40s\" contains a NUL byte", what, s), -1;
-    if (!upf_utf8_valid(s, len, &bad))
+    if (!upf_ds_utf8_valid(s, len, &bad))
         return fail(b, UPF_ERR_ARG, "builder: %s \"%.*s\" is not valid UTF-8 (byte 0x%02X at offset %zu)", what,
                     (int)(len < 40 ? len : 40), s, (unsigned)(unsigned char)s[bad], bad),
                -1;
@@ -240,6 +240,7 @@ static int grow(void **p, size_t elem, size_t new_cap)
     void *q = upf_realloc(*p, bytes ? bytes : 1);
     if (!q) return -1;
     *p = q;
+    upf_advise_huge(q, bytes);
     return 0;
 }
 
@@ -579,7 +580,7 @@ int upf_builder_campaign(upf_builder *b, const char *name, const char *const *ar
         return fail(b, UPF_ERR_ARG, "builder: campaign \"%s\": %zu arms (expected 1..%d, arm 0 the control)", name, n_arms, INT16_MAX), -1;
     if (n_outcomes && !outcome_names) return fail(b, UPF_ERR_ARG, "builder: campaign \"%s\": outcome names missing", name), -1;
     for (size_t a = 0; a < n_arms; a++)
-        if (!arm_names[a] || !upf_utf8_valid(arm_names[a], strlen(arm_names[a]), NULL))
+        if (!arm_names[a] || !upf_ds_utf8_valid(arm_names[a], strlen(arm_names[a]), NULL))
             return fail(b, UPF_ERR_ARG, "builder: campaign \"%s\": arm %zu has no valid UTF-8 name", name, a), -1;
     for (size_t k = 0; k < n_outcomes; k++) {
         const char *on = outcome_names[k];
@@ -727,7 +728,7 @@ static upf_status set_text(upf_builder *b, char **dst, const char *s, const char
 {
     if (b->err.status) return b->err.status;
     if (!s) return fail(b, UPF_ERR_ARG, "builder: %s: NULL", what);
-    if (!upf_utf8_valid(s, strlen(s), NULL)) return fail(b, UPF_ERR_ARG, "builder: %s is not valid UTF-8", what);
+    if (!upf_ds_utf8_valid(s, strlen(s), NULL)) return fail(b, UPF_ERR_ARG, "builder: %s is not valid UTF-8", what);
     char *c = upf_strdup(s);
     if (!c) return NOMEM(b, what);
     upf_free(*dst);
@@ -823,6 +824,7 @@ static upf_status finish_events(upf_builder *b, upf_dataset *ds, upf_err *err)
     if ((st = upf_order_by_key_time(b->ev_user, b->ev_time, n, nu, ds->user_ptr, &order, err))) goto done;
     if (order) {
         if (!(scratch = upf_malloc((size_t)n * sizeof(int64_t)))) goto nomem;
+        upf_advise_huge(scratch, (size_t)n * sizeof(int64_t));
         upf_apply_order(b->ev_user, sizeof *b->ev_user, order, n, scratch);
         upf_apply_order(b->ev_item, sizeof *b->ev_item, order, n, scratch);
         upf_apply_order(b->ev_time, sizeof *b->ev_time, order, n, scratch);

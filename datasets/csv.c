@@ -237,9 +237,19 @@ static int scan_row(upf_csv *r)
                 }
                 if (b[p] == '\n' || b[p] == '\r') c = b[p] == '\n' ? CL_NL : CL_CR;
                 else continue;
-            } else {
-                p += str ? r->dlen : 1;
+            } else if (!str) {
+                p++;
                 continue;
+            } else if (p + r->dlen <= e && memcmp(b + p, r->o.delim, r->dlen) == 0) {
+                p += r->dlen;
+                continue;
+            } else if (p + r->dlen > e && !r->eof) {
+                return SCAN_MORE;
+            } else { /* only after a closing quote: a lone first byte of the separator */
+                r->bad_resume = p;
+                r->bad_resume_line = line;
+                BAD(line, (int64_t)(p - ls) + 1, "expected the delimiter \"%s\" or a line end after the closing quote",
+                    r->o.delim);
             }
         }
         if (c == CL_CR) {
@@ -603,39 +613,4 @@ size_t upf_latin1_to_utf8(const char *src, size_t n, char *dst)
     }
     dst[k] = '\0';
     return k;
-}
-
-int upf_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *e = p + n;
-    while (p < e) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t k;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            k = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if ((size_t)(e - p) <= k) return 0;
-        for (size_t i = 1; i <= k; i++) {
-            if ((p[i] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        p += k + 1;
-    }
-    return 1;
 }

@@ -88,10 +88,5 @@ upf_status upf_csv_column(const upf_csv *r, const char *spec, size_t *idx, upf_e
 /* Latin-1 (ISO-8859-1) to UTF-8. dst needs 2*n+1 bytes; returns the length
  * written (NUL-terminated). */
 size_t upf_latin1_to_utf8(const char *src, size_t n, char *dst);
-/* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). The macro
- * keeps the symbol apart from datasets/internal.h's and model/internal.h's
- * functions of the same name (they link into one binary). */
-#define upf_utf8_valid upf_csv_utf8_valid
-int upf_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -247,7 +247,10 @@ upf_status upf_h5_open_dataset_file(const char *path, hid_t *file, upf_err *err)
     if (is <= 0)
         return upf_h5_fail(err, UPF_ERR_FORMAT, path, NULL, "not an HDF5 file (expected an upfunnel dataset, HDF5 schema version %d)",
                            UPF_DATASET_VERSION);
-    if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+    /* File locks where the file system has them; read-only opens go ahead
+     * where it does not (some network file systems). */
+    if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
+        H5Pset_file_locking(fapl, 1, 1) < 0) {
         st = upf_h5_fail(err, UPF_ERR_IO, path, NULL, "cannot set up HDF5 file access");
         goto done;
     }
@@ -308,16 +311,21 @@ int upf_h5_exists(hid_t file, const char *abs_path)
 }
 
 upf_status upf_h5_open_column(hid_t file, const char *path, const char *name, upf_h5_class cls, int64_t want_n,
-                              const char *want_what, hid_t *dset, size_t *n, upf_err *err)
+                              const char *want_what, size_t cache_bytes, hid_t *dset, size_t *n, upf_err *err)
 {
     upf_status st = UPF_OK;
-    hid_t d = -1, dcpl = -1, t = -1, sp = -1;
+    hid_t d = -1, dcpl = -1, t = -1, sp = -1, dapl = -1;
     *dset = -1;
     *n = 0;
     int ex = upf_h5_exists(file, name);
     if (ex < 0) return upf_h5_fail(err, UPF_ERR_FORMAT, path, name, "cannot look up");
     if (!ex) return upf_err_set(err, UPF_ERR_FORMAT, "%s: %s: missing (required by schema version %d)", path, name, UPF_DATASET_VERSION);
-    if ((d = H5Dopen2(file, name, H5P_DEFAULT)) < 0) {
+    if ((dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
+        H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, cache_bytes, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
+        st = upf_h5_fail(err, UPF_ERR_FORMAT, path, name, "cannot set up dataset access");
+        goto done;
+    }
+    if ((d = H5Dopen2(file, name, dapl)) < 0) {
         st = upf_h5_fail(err, UPF_ERR_FORMAT, path, name, "cannot open as a dataset");
         goto done;
     }
@@ -356,6 +364,16 @@ upf_status upf_h5_open_column(hid_t file, const char *path, const char *name, up
                          want_what ? want_what : "", (unsigned long long)dim);
         goto done;
     }
+    /* A tiny file must not make us allocate terabytes: HDF5 reads chunks that
+     * were never written as fill values, so the declared length alone proves
+     * nothing. deflate cannot shrink data more than about 1032:1. */
+    size_t tsize = H5Tget_size(t);
+    double raw = (double)dim * (double)tsize, stored = (double)H5Dget_storage_size(d);
+    if (raw > 1100.0 * stored + (double)(1 << 20)) {
+        st = upf_err_set(err, UPF_ERR_CORRUPT, "%s: %s: declares %llu rows (%.0f bytes) but stores only %.0f bytes", path, name,
+                         (unsigned long long)dim, raw, stored);
+        goto done;
+    }
     *n = (size_t)dim;
     *dset = d;
     d = -1;
@@ -363,6 +381,7 @@ done:
     if (sp >= 0) H5Sclose(sp);
     if (t >= 0) H5Tclose(t);
     if (dcpl >= 0) H5Pclose(dcpl);
+    if (dapl >= 0) H5Pclose(dapl);
     if (d >= 0) H5Dclose(d);
     return st;
 }
@@ -432,7 +451,9 @@ upf_status upf_h5_check_codes(hid_t dset, const char *(*name_of)(int), int count
         } else {
             long long v;
             memcpy(&v, buf, sizeof v);
-            if (v < 1 || v >= count || strcmp(name_of((int)v), mname) != 0)
+            /* "none" = 0 is tolerated (a writer may list the invalid value);
+             * rows holding it fail validation. */
+            if (v < 0 || v >= count || strcmp(name_of((int)v), mname) != 0)
                 st = upf_err_set(err, UPF_ERR_FORMAT,
                                  "%s: %s: enum member \"%.60s\" = %lld is not one this build knows (a newer upfunnel wrote the file?)",
                                  path, name, mname, v);
@@ -540,7 +561,7 @@ upf_status upf_h5_read_strings(hid_t file, const char *path, const char *name, i
     size_t n = 0;
     upf_strbuf sb = { 0 };
     memset(out, 0, sizeof *out);
-    if ((st = upf_h5_open_column(file, path, name, UPF_H5_STRING, want_n, want_what, &d, &n, err))) return st;
+    if ((st = upf_h5_open_column(file, path, name, UPF_H5_STRING, want_n, want_what, 0, &d, &n, err))) return st;
     if ((t = H5Dget_type(d)) < 0) {
         st = upf_h5_fail(err, UPF_ERR_FORMAT, path, name, "cannot read the type");
         goto done;

@@ -247,7 +247,8 @@ static upf_status write_events(wr *w, const upf_dataset *ds)
     if ((st = put_enum(w, "/events/type", upf_h5_event_type_enum, ds->ev_type, n, z))) return st;
     if ((st = put_f32(w, "/events/value", ds->ev_value, n, z))) return st;
     if (ds->ev_query && (st = put_i32(w, "/events/query", ds->ev_query, n, z))) return st;
-    return put_i64(w, "/events/user_ptr", ds->user_ptr, ds->n_users + 1, w->o->deflate);
+    static const int64_t empty_ptr[1] = { 0 }; /* a hand-made empty dataset may have no user_ptr */
+    return put_i64(w, "/events/user_ptr", ds->user_ptr ? ds->user_ptr : empty_ptr, ds->n_users + 1, w->o->deflate);
 }
 
 static upf_status write_item_events(wr *w, const upf_dataset *ds)

@@ -13,6 +13,10 @@
 
 #include "dataset.h"
 
+/* The UTF-8 check is upf_ds_utf8_valid (model/ has its own upf_utf8_valid);
+ * the old name stays usable inside datasets/ (the importers call it). */
+#define upf_utf8_valid upf_ds_utf8_valid
+
 /* ---- freeing parts (each accepts a zeroed struct and zeroes it) ---- */
 
 void upf_strings_free(upf_strings *s);
@@ -46,7 +50,7 @@ void upf_strbuf_free(upf_strbuf *sb);
 
 /* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF);
  * otherwise 0 and *bad_at = the offset of the first bad byte. */
-int upf_utf8_valid(const char *s, size_t len, size_t *bad_at);
+int upf_ds_utf8_valid(const char *s, size_t len, size_t *bad_at);
 /* 1 when name can be an HDF5 link name in our files (campaign and outcome
  * names): 1..UPF_H5_NAME_MAX bytes of valid UTF-8, no '/', not ".". */
 #define UPF_H5_NAME_MAX 255
@@ -65,6 +69,12 @@ upf_status upf_order_by_key_time(const int32_t *key, const int64_t *time, int64_
 /* col[k] = col[order[k]] for a column of n elements of elem_size bytes, using
  * scratch (n * elem_size bytes). */
 void upf_apply_order(void *col, size_t elem_size, const int64_t *order, int64_t n, void *scratch);
+
+/* Asks the kernel to back the 2 MiB-aligned interior of a large block with
+ * transparent huge pages (Linux, best effort, no-op elsewhere): reading
+ * hundreds of MB into fresh memory otherwise costs one page fault per 4 KiB,
+ * as much as the copy itself. numpy does the same for its arrays. */
+void upf_advise_huge(void *p, size_t n);
 
 /* ISO-8601 UTC ("2024-05-01T10:00:00Z") of a unix time into buf (>= 32 bytes). */
 void upf_format_iso_time(int64_t t, char *buf, size_t n);

@@ -1,10 +1,26 @@
 /* strings.c - the growable string blob behind upf_strings (used by the builder
- * and the HDF5 reader), and the UTF-8 and HDF5-name checks.
+ * and the HDF5 reader), the UTF-8 and HDF5-name checks, and the huge-page
+ * advice for large arrays.
  * Growth doubles with checked sizes; a failed growth leaves the blob intact.
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
+
+void upf_advise_huge(void *p, size_t n)
+{
+#if defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (!p || n < 2 * huge) return;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
+    if (e > a) (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
 
 static int grow_bytes(upf_strbuf *sb, size_t need)
 {
@@ -86,7 +102,7 @@ void upf_strbuf_free(upf_strbuf *sb)
     memset(sb, 0, sizeof *sb);
 }
 
-int upf_utf8_valid(const char *str, size_t len, size_t *bad_at)
+int upf_ds_utf8_valid(const char *str, size_t len, size_t *bad_at)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
@@ -122,5 +138,5 @@ bad:
 int upf_h5_name_ok(const char *name)
 {
     if (!name || !*name || strlen(name) > UPF_H5_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0) return 0;
-    return upf_utf8_valid(name, strlen(name), NULL);
+    return upf_ds_utf8_valid(name, strlen(name), NULL);
 }

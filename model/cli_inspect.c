@@ -118,11 +118,11 @@ static void text_str(const char *s, size_t n, size_t max)
     if (k < n) printf("... (%zu bytes)", n);
 }
 
-static void show_meta_text(const upf_model *m, const upf_meta_raw *r, int full)
+static void show_meta_text(const upf_model *m, const upf_meta_raw *r, int full, int width)
 {
     char key[300];
     snprintf(key, sizeof key, "%.*s", (int)r->key_len, r->key);
-    printf("  %-28s %-6s ", key, vtype_name(r->vtype));
+    printf("  %-*s %-6s ", width, key, vtype_name(r->vtype));
     size_t smax = full ? SIZE_MAX : STR_ABBREV, amax = full ? SIZE_MAX : ARR_ABBREV, n;
     const uint8_t *v = r->val;
     switch (r->vtype) {
@@ -256,10 +256,16 @@ static void print_text(const char *path, const upf_model *m, int full)
                (unsigned long long)s.size, s.count, s.crc32, flags_text(s.flags));
     }
     printf("\nmetadata    %zu entries\n", upf_model_n_meta(m));
+    int width = 20; /* the key column fits the longest key, up to 48 */
     for (size_t i = 0; i < upf_model_n_meta(m); i++) {
         upf_meta_raw r;
         upf_model_meta_raw_at(m, i, &r);
-        show_meta_text(m, &r, full);
+        if ((int)r.key_len > width) width = r.key_len < 48 ? (int)r.key_len : 48;
+    }
+    for (size_t i = 0; i < upf_model_n_meta(m); i++) {
+        upf_meta_raw r;
+        upf_model_meta_raw_at(m, i, &r);
+        show_meta_text(m, &r, full, width);
     }
     printf("\ntensors     %zu\n", upf_model_n_tensors(m));
     printf("  %-20s %-5s %-16s %12s %12s %12s %12s %12s\n", "name", "dtype", "shape", "bytes", "min", "max", "mean",

@@ -50,14 +50,14 @@ END_TEST
 START_TEST(test_utf8)
 {
     size_t at = 0;
-    ck_assert(upf_utf8_valid("plain", 5, &at));
-    ck_assert(upf_utf8_valid("Zo\xc3\xab \xf0\x9f\x98\x80", 9, &at));
-    ck_assert(!upf_utf8_valid("caf\xe9", 4, &at)); /* Latin-1 */
+    ck_assert(upf_ds_utf8_valid("plain", 5, &at));
+    ck_assert(upf_ds_utf8_valid("Zo\xc3\xab \xf0\x9f\x98\x80", 9, &at));
+    ck_assert(!upf_ds_utf8_valid("caf\xe9", 4, &at)); /* Latin-1 */
     ck_assert_uint_eq(at, 3);
-    ck_assert(!upf_utf8_valid("\xc0\xaf", 2, &at));         /* overlong '/' */
-    ck_assert(!upf_utf8_valid("\xed\xa0\x80", 3, &at));     /* surrogate */
-    ck_assert(!upf_utf8_valid("\xf4\x90\x80\x80", 4, &at)); /* > U+10FFFF */
-    ck_assert(!upf_utf8_valid("ab\xe2\x82", 4, &at));       /* truncated */
+    ck_assert(!upf_ds_utf8_valid("\xc0\xaf", 2, &at));         /* overlong '/' */
+    ck_assert(!upf_ds_utf8_valid("\xed\xa0\x80", 3, &at));     /* surrogate */
+    ck_assert(!upf_ds_utf8_valid("\xf4\x90\x80\x80", 4, &at)); /* > U+10FFFF */
+    ck_assert(!upf_ds_utf8_valid("ab\xe2\x82", 4, &at));       /* truncated */
     ck_assert_uint_eq(at, 2);
     ck_assert(upf_h5_name_ok("visit"));
     ck_assert(!upf_h5_name_ok(""));

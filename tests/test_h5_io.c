@@ -131,6 +131,14 @@ START_TEST(test_roundtrip_empty)
     ck_assert_ptr_null(back->source);
     upf_dataset_free(ds);
     upf_dataset_free(back);
+    /* a zeroed struct is a valid empty dataset too */
+    upf_dataset zero;
+    memset(&zero, 0, sizeof zero);
+    ck_assert_msg(upf_dataset_write(&zero, path, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_msg(upf_dataset_read(path, &back, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_uint_eq(back->n_users, 0);
+    ck_assert_int_eq(back->user_ptr[0], 0);
+    upf_dataset_free(back);
     /* users and items but no events */
     ck_assert_int_eq(fix_build_plain(3, 2, 0, &ds, &err), UPF_OK);
     ck_assert_msg(upf_dataset_write(ds, path, &err) == UPF_OK, "%s", err.msg);
@@ -344,6 +352,14 @@ START_TEST(test_refuse_wrong_rank_length)
     hsize_t four[1] = { 4 };
     replace_dset("/events/user_ptr", H5T_STD_I64LE, 1, four, H5P_DEFAULT);
     expect_refusal(UPF_ERR_FORMAT, "/events/user_ptr: expected 5 rows (one more than the users), got 4");
+    /* a huge declared length with nothing stored (unwritten chunks) */
+    write_full(path);
+    hsize_t huge[1] = { (hsize_t)1 << 36 }, chunk[1] = { 1 << 16 };
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, chunk);
+    replace_dset("/events/user", H5T_STD_I32LE, 1, huge, dcpl);
+    H5Pclose(dcpl);
+    expect_refusal(UPF_ERR_CORRUPT, "/events/user: declares 68719476736 rows (274877906944 bytes) but stores only 0 bytes");
     write_full(path);
     hsize_t two[1] = { 2 };
     replace_dset("/campaigns/hillstrom/outcome_spend", H5T_IEEE_F32LE, 1, two, H5P_DEFAULT);

@@ -447,7 +447,7 @@ done:
         upf_err merr;
         if (log_open) run_log_file(&run.log, UPF_LOG_ERROR, err ? err->msg : upf_status_str(st));
         if (run_write_marker(&run, stop_status(st), err ? err->msg : upf_status_str(st), &merr) != UPF_OK)
-            upf_log(UPF_LOG_ERROR, "%s", merr.msg);
+            if (log_open) run_log_file(&run.log, UPF_LOG_ERROR, merr.msg);
         upf_log(UPF_LOG_INFO, "the run is incomplete; continue it with: upfunnel train --resume %s", run.dir);
     }
     if (log_open) {
