@@ -157,7 +157,7 @@ typedef struct import_args {
 static int parse_args(int argc, char **argv, import_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->inputs = calloc((size_t)argc + 1, sizeof *a->inputs);
+    a->inputs = upf_calloc((size_t)argc + 1, sizeof *a->inputs);
     if (!a->inputs) {
         upf_cli_error("out of memory");
         return UPF_EXIT_FAIL;
@@ -504,6 +504,6 @@ out:
     upf_dataset_free(ds);
     upf_import_release(&im);
     upf_type_map_free(em.type_map, em.n_type_map);
-    free(a.inputs);
+    upf_free(a.inputs);
     return rc;
 }

@@ -31,7 +31,7 @@ typedef struct upf_csv_opts {
     char delim[8];      /* CHAR: delim[0]; STRING: NUL-terminated, 2-7 bytes */
     int header;         /* 1: the first non-blank row names the columns */
     char quote;         /* '"' (RFC 4180), or 0: quotes are ordinary bytes */
-    size_t buf_size;    /* initial read buffer in bytes; 0: 4 MiB */
+    size_t buf_size;    /* initial read buffer in bytes; 0: 1 MiB (grows for longer rows) */
     size_t max_row;     /* longest row in bytes before it is refused; 0: 64 MiB */
 } upf_csv_opts;
 

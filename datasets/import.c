@@ -8,8 +8,8 @@
  * without hashing the text; the builder still interns the text once, so the
  * dataset is the same with or without the cache. The array grows only while
  * it stays within 4 x the ids seen + 4M entries (16 MB). The event loop
- * (import_csv.c) parses rows in batches and prefetches their entries, so the
- * random accesses of a batch overlap instead of stalling one by one.
+ * (import_csv.c) parses rows in batches and prefetches entries a few rows
+ * ahead, so the random accesses overlap instead of stalling one by one.
  */
 #include "import.h"
 
@@ -352,11 +352,25 @@ upf_status upf_field_item(upf_import *im, const upf_csv *r, const upf_csv_field 
     return field_id(im, 1, r, f, name, kind, out, err);
 }
 
+upf_status upf_import_builder_error(upf_import *im, upf_status st, const char *what, upf_err *err)
+{
+    upf_err be;
+    upf_err_clear(&be);
+    if (upf_builder_status(im->b, &be) && be.msg[0]) {
+        if (err) {
+            *err = be;
+            upf_err_prefix(err, "%s", what);
+        }
+        return be.status;
+    }
+    return upf_err_set(err, st, "%s: %s", what, upf_status_str(st));
+}
+
 upf_status upf_import_event(upf_import *im, int32_t user, int32_t item, int64_t time, int type, float value,
                             int32_t query, upf_err *err)
 {
     upf_status st = upf_builder_event(im->b, user, item, time, type, value, query);
-    if (st) return upf_err_set(err, st, "adding an event: %s", upf_status_str(st));
+    if (st) return upf_import_builder_error(im, st, "adding an event", err);
     if (type > 0 && type < UPF_EV_TYPE_COUNT) im->st.events_by_type[type]++;
     return UPF_OK;
 }
@@ -374,7 +388,7 @@ static upf_status add_attr(upf_import *im, int is_item, int32_t row, const char 
 {
     upf_status st = is_item ? upf_builder_item_attr(im->b, row, name, value)
                             : upf_builder_user_attr(im->b, row, name, value);
-    if (st) return upf_err_set(err, st, "adding attribute \"%s\": %s", name, upf_status_str(st));
+    if (st) return upf_import_builder_error(im, st, "adding an attribute", err);
     return UPF_OK;
 }
 

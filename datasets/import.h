@@ -92,6 +92,12 @@ upf_status upf_import_open_csv(const char *path, const upf_csv_opts *o, upf_csv 
  * *st set (err filled). Malformed CSV rows go through the bad-row policy;
  * polls for Ctrl-C. */
 int upf_import_next_row(upf_import *im, upf_csv *r, upf_status *st, upf_err *err);
+/* Resolves a mapped column (upf_csv_column) and raises *maxcol to cover it
+ * (the fields a row needs). */
+upf_status upf_import_column(const upf_csv *r, const char *spec, size_t *idx, size_t *maxcol, upf_err *err);
+/* UPF_ERR_DATA "PATH: empty file" or "PATH: no data rows after the header",
+ * for a file that gave no rows. */
+upf_status upf_import_no_rows(const upf_csv *r, upf_err *err);
 /* Adds r's bytes to the statistics and closes it; accepts NULL. */
 void upf_import_close_csv(upf_import *im, upf_csv *r);
 /* The year of a title ending in "(1995)" (trailing blanks allowed): 1 and
@@ -142,6 +148,10 @@ void upf_import_prefetch_id(const upf_import *im, int is_item, uint64_t v);
 /* Interns an id given as text (already validated), e.g. a row number. */
 upf_status upf_import_user_text(upf_import *im, const char *id, size_t len, int32_t *out, upf_err *err);
 upf_status upf_import_item_text(upf_import *im, const char *id, size_t len, int32_t *out, upf_err *err);
+
+/* After a builder call failed with st: err gets the builder's own message
+ * (prefixed with `what`) and the status is returned. */
+upf_status upf_import_builder_error(upf_import *im, upf_status st, const char *what, upf_err *err);
 
 /* Adds an event and counts it. */
 upf_status upf_import_event(upf_import *im, int32_t user, int32_t item, int64_t time, int type, float value,

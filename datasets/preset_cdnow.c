@@ -92,7 +92,7 @@ upf_status upf_preset_cdnow(upf_import *im, const char *const *inputs, size_t n,
         }
         if ((st = upf_import_event(im, user, item, t, UPF_EV_PURCHASE, dollars, -1, err))) goto done;
     }
-    if (rc == 0 && rows == 0) st = upf_err_set(err, UPF_ERR_DATA, "%s: no data rows", path);
+    if (rc == 0 && rows == 0) st = upf_import_no_rows(r, err);
     goto done;
 fatal:
     *err = rowerr;

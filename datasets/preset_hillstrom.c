@@ -109,7 +109,7 @@ upf_status upf_preset_hillstrom(upf_import *im, const char *const *inputs, size_
         int32_t user;
         if ((st = upf_import_user_text(im, id, (size_t)idn, &user, err))) goto done;
         if ((st = upf_builder_campaign_row(im->b, camp, user, arm, NAN, UPF_TIME_MISSING, outcome))) {
-            st = upf_err_set(err, st, "%s: adding a campaign row: %s", path, upf_status_str(st));
+            st = upf_import_builder_error(im, st, path, err);
             goto done;
         }
         im->st.campaign_rows++;
@@ -120,7 +120,7 @@ upf_status upf_preset_hillstrom(upf_import *im, const char *const *inputs, size_
                 (st = upf_import_cat_attr(im, 0, user, cat_cols[i], f[ccat[i]].p, f[ccat[i]].len, err)))
                 goto done;
     }
-    if (rc == 0 && rowno == 0) st = upf_err_set(err, UPF_ERR_DATA, "%s: no data rows after the header", path);
+    if (rc == 0 && rowno == 0) st = upf_import_no_rows(r, err);
     goto done;
 fatal:
     *err = rowerr;

@@ -101,7 +101,7 @@ static upf_status read_items(upf_import *im, const char *path, char genres[N_GEN
         if (added == UPF_TIME_MISSING && upf_title_year(f[1].p, f[1].len, &year))
             added = upf_days_from_civil(year, 1, 1) * 86400;
         if (added != UPF_TIME_MISSING && (st = upf_builder_item_added(im->b, item, added))) {
-            st = upf_err_set(err, st, "%s: adding a release date: %s", path, upf_status_str(st));
+            st = upf_import_builder_error(im, st, path, err);
             goto done;
         }
         for (int g = 0; g < N_GENRES; g++)

@@ -54,7 +54,7 @@ static upf_status read_movies(upf_import *im, const char *path, upf_err *err)
         int year;
         if (upf_title_year(f[ctitle].p, f[ctitle].len, &year) &&
             (st = upf_builder_item_added(im->b, item, upf_days_from_civil(year, 1, 1) * 86400))) {
-            st = upf_err_set(err, st, "%s: adding a release year: %s", path, upf_status_str(st));
+            st = upf_import_builder_error(im, st, path, err);
             goto done;
         }
         const char *g = f[cgen].p, *end = g + f[cgen].len;

@@ -169,7 +169,7 @@ static upf_status read_file(upf_import *im, retail_state *s, const char *path, u
     }
     goto done;
 builder_fail:
-    st = upf_err_set(err, st, "%s: adding item facts: %s", path, upf_status_str(st));
+    st = upf_import_builder_error(im, st, path, err);
     goto done;
 nomem:
     st = upf_err_set(err, UPF_ERR_NOMEM, "out of memory");

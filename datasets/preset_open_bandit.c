@@ -178,7 +178,7 @@ static upf_status read_log(upf_import *im, const char *path, upf_err *err)
     }
     goto done;
 builder_fail:
-    st = upf_err_set(err, st, "%s: adding an impression: %s", path, upf_status_str(st));
+    st = upf_import_builder_error(im, st, path, err);
     goto done;
 fatal:
     *err = rowerr;
@@ -245,7 +245,7 @@ upf_status upf_preset_open_bandit(upf_import *im, const char *const *inputs, siz
     if (!strcmp(policy, "unknown"))
         upf_log(UPF_LOG_WARN, "%s: the logging policy is not in the path (random/... or bts/...); recorded as unknown", log);
     if ((st = upf_builder_set_policy(im->b, policy))) {
-        st = upf_err_set(err, st, "setting the policy: %s", upf_status_str(st));
+        st = upf_import_builder_error(im, st, "setting the policy", err);
         goto done;
     }
     if (items && (st = read_items(im, items, err))) goto done;

@@ -205,7 +205,7 @@ START_TEST(test_random_roundtrip)
 {
     upf_rng rng;
     upf_rng_seed(&rng, 7, 1);
-    static const char alphabet[] = "ab,\"\n\r x;|";
+    static const char alphabet[] = "ab,\"\n\r x;|0123456789abcdefghijklmnopqrstuvwxyz";
     for (int doc = 0; doc < 200; doc++) {
         size_t nrows = 1 + upf_rng_below(&rng, 30), ncols = 1 + upf_rng_below(&rng, 6);
         char *text = malloc(65536), *fields = malloc(nrows * ncols * 64);
@@ -214,7 +214,7 @@ START_TEST(test_random_roundtrip)
         for (size_t i = 0; i < nrows; i++) {
             for (size_t j = 0; j < ncols; j++) {
                 char *fv = fields + (i * ncols + j) * 64;
-                size_t len = upf_rng_below(&rng, 20), k = 0;
+                size_t len = upf_rng_below(&rng, 40), k = 0;
                 int quote = 0;
                 for (; k < len; k++) {
                     fv[k] = alphabet[upf_rng_below(&rng, sizeof alphabet - 1)];

@@ -788,6 +788,10 @@ START_TEST(test_empty_and_missing)
     int rc = cli("--csv '%s' --user u --item i --time t --event-type view -o '%s/o.h5'", empty, tmp_dir);
     ck_assert_int_eq(rc, 1);
     ERR_HAS("empty.csv: empty file (expected a header line and data rows)");
+    const char *ud = PUT("e/u.data", "");
+    rc = cli("--preset movielens100k '%s' -o '%s/o.h5'", ud, tmp_dir);
+    ck_assert_int_eq(rc, 1);
+    ERR_HAS("u.data: empty file");
     const char *hdr = PUT("hdr.csv", "u,i,t\n");
     rc = cli("--csv '%s' --user u --item i --time t --event-type view -o '%s/o.h5'", hdr, tmp_dir);
     ck_assert_int_eq(rc, 1);
