@@ -355,8 +355,8 @@ static upf_status check_aft(upf_model *m, upf_err *err)
     else if (str_is(m, UPF_M_AFT_DIST, "loglogistic")) ks->aft_dist = UPF_AFT_LOGLOGISTIC;
     else return kfail(m, err, "aft.distribution must be \"weibull\" or \"loglogistic\"");
     if (upf_model_find_meta(m, UPF_M_AFT_TARGET) && !str_is(m, UPF_M_AFT_TARGET, "user") &&
-        !str_is(m, UPF_M_AFT_TARGET, "user_item"))
-        return kfail(m, err, "aft.target must be \"user\" or \"user_item\"");
+        !str_is(m, UPF_M_AFT_TARGET, "user_item") && !str_is(m, UPF_M_AFT_TARGET, "interval"))
+        return kfail(m, err, "aft.target must be \"user\", \"user_item\" or \"interval\"");
     if ((st = check_features(m, err))) return st;
     size_t nb;
     upf_model_meta_f64_array(m, UPF_M_AFT_BETA, &ks->beta, &nb);

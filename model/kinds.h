@@ -52,7 +52,8 @@ extern "C" {
 #define UPF_M_AFT_CENTER "features.center"          /* F64_ARRAY (n_features) */
 #define UPF_M_AFT_SCALE "features.scale"            /* F64_ARRAY (n_features), > 0 */
 #define UPF_M_AFT_HORIZON "aft.horizon_days"        /* F64 > 0: the default H of P(no purchase within H) */
-#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again), optional: "user" */
+#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again) | "interval" (the gap
+                                                       between purchases: ask with elapsed days), optional: "user" */
 
 /* ---- UPF_KIND_LIFETIME_BGNBD: Fader, Hardie & Lee (2005); time unit weeks ---- */
 #define UPF_M_BGNBD_R "bgnbd.r"                     /* F64 */
@@ -64,6 +65,10 @@ extern "C" {
 #define UPF_M_GG_GAMMA "gamma_gamma.gamma"          /* F64, optional */
 #define UPF_M_BGNBD_UNIT_DAYS "bgnbd.time_unit_days"  /* F64, optional: days per time unit (7 = weeks) */
 #define UPF_M_BGNBD_CAL_END "bgnbd.calibration_end"  /* I64, optional: unix s of the last calibration day */
+#define UPF_M_BGNBD_VARIANT "bgnbd.variant"          /* STR "mbgnbd", CRITICAL, only for MBG/NBD models (Batislam
+                                                        et al. 2007: dropout also after the first purchase);
+                                                        absent = BG/NBD. A reader that scores BG/NBD only must
+                                                        refuse such a file, which CRITICAL makes it do. */
 #define UPF_M_PNBD_R "pareto_nbd.r"                 /* F64, optional: Pareto/NBD fitted beside BG/NBD */
 #define UPF_M_PNBD_ALPHA "pareto_nbd.alpha"         /* F64, optional */
 #define UPF_M_PNBD_S "pareto_nbd.s"                 /* F64, optional */

@@ -208,7 +208,7 @@ double upf_aft_w_log_pdf(int dist, double w)
 
 double upf_aft_w_quantile(int dist, double p)
 {
-    if (!(p > 0.0 && p < 1.0)) return NAN;
+    if (!(p > 0.0 && p < 1.0)) return (double)NAN;
     if (dist == UPF_AFT_WEIBULL) return log(-log1p(-p));
     if (dist == UPF_AFT_LOGLOGISTIC) return log(p) - log1p(-p);
     return NAN;
@@ -230,6 +230,29 @@ double upf_aft_quantile(int dist, double eta, double sigma, double p)
     return exp(eta + sigma * upf_aft_w_quantile(dist, p));
 }
 
+double upf_aft_inv_log_survival(int dist, double eta, double sigma, double L)
+{
+    if (!(L < 0.0)) return L == 0.0 ? 0.0 : (double)NAN;
+    double w;
+    if (dist == UPF_AFT_WEIBULL) w = log(-L);
+    else if (dist == UPF_AFT_LOGLOGISTIC) w = log(expm1(-L)); /* -softplus(w) = L */
+    else return (double)NAN;
+    return exp(eta + sigma * w);
+}
+
+double upf_aft_cond_log_survival(int dist, double eta, double sigma, double elapsed, double t)
+{
+    return upf_aft_log_survival(dist, eta, sigma, elapsed + t) - upf_aft_log_survival(dist, eta, sigma, elapsed);
+}
+
+double upf_aft_cond_quantile(int dist, double eta, double sigma, double elapsed, double p)
+{
+    if (!(p > 0.0 && p < 1.0)) return (double)NAN;
+    double le = upf_aft_log_survival(dist, eta, sigma, elapsed);
+    double t = upf_aft_inv_log_survival(dist, eta, sigma, le + log1p(-p)) - elapsed;
+    return t > 0.0 ? t : 0.0;
+}
+
 double upf_aft_expected_count(int dist, double eta, double sigma, double horizon, size_t grid, double *scratch)
 {
     if (!(horizon > 0.0) || grid == 0) return 0.0;
@@ -246,19 +269,36 @@ double upf_aft_expected_count(int dist, double eta, double sigma, double horizon
     return m[grid];
 }
 
+double upf_aft_expected_count_elapsed(int dist, double eta, double sigma, double elapsed, double horizon, size_t grid,
+                                      double *scratch)
+{
+    if (!(elapsed > 0.0)) return upf_aft_expected_count(dist, eta, sigma, horizon, grid, scratch);
+    if (!(horizon > 0.0) || grid == 0) return 0.0;
+    upf_aft_expected_count(dist, eta, sigma, horizon, grid, scratch); /* m on the grid in scratch[0..grid] */
+    const double *m = scratch;
+    double h = horizon / (double)grid, le = upf_aft_log_survival(dist, eta, sigma, elapsed), prev = 0.0, total = 0.0;
+    for (size_t j = 1; j <= grid; j++) {
+        double fe = -expm1(upf_aft_log_survival(dist, eta, sigma, elapsed + (double)j * h) - le);
+        total += (fe - prev) * (1.0 + 0.5 * (m[grid - j] + m[grid - j + 1]));
+        prev = fe;
+    }
+    return total;
+}
+
 /* ---- BG/NBD ---- */
 
 double upf_bgnbd_loglik1(const upf_bgnbd_params *p, double x, double t_x, double T)
 {
-    double r = p->r, al = p->alpha, a = p->a, b = p->b;
-    /* A1: the NBD part common to both terms; the beta ratio B(a, b+x)/B(a, b) */
+    double r = p->r, al = p->alpha, a = p->a, b = p->b, xb = x + (p->mbg ? 1.0 : 0.0);
+    /* A1: the NBD part common to both terms; the beta ratio B(a, b+xb)/B(a, b),
+     * xb the dropout chances survived (x; x + 1 for MBG/NBD) */
     double a1 = lgamma(r + x) - lgamma(r) + r * log(al);
-    double beta_ratio = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+    double beta_ratio = lgamma(a + b) + lgamma(b + xb) - lgamma(b) - lgamma(a + b + xb);
     double a3 = -(r + x) * log(al + T);
     double l = a3;
-    if (x > 0.0) {
-        /* B(a+1, b+x-1)/B(a, b+x) = a/(b+x-1) */
-        double a4 = log(a) - log(b + x - 1.0) - (r + x) * log(al + t_x);
+    if (xb > 0.0) {
+        /* B(a+1, b+xb-1)/B(a, b+xb) = a/(b+xb-1): died after the last purchase */
+        double a4 = log(a) - log(b + xb - 1.0) - (r + x) * log(al + t_x);
         l = log_add_exp(a3, a4);
     }
     return a1 + beta_ratio + l;
@@ -266,8 +306,9 @@ double upf_bgnbd_loglik1(const upf_bgnbd_params *p, double x, double t_x, double
 
 double upf_bgnbd_p_alive(const upf_bgnbd_params *p, double x, double t_x, double T)
 {
-    if (!(x > 0.0)) return 1.0;
-    double lr = log(p->a) - log(p->b + x - 1.0) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x));
+    double xb = x + (p->mbg ? 1.0 : 0.0);
+    if (!(xb > 0.0)) return 1.0;
+    double lr = log(p->a) - log(p->b + xb - 1.0) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x));
     /* 1 / (1 + e^lr) */
     return lr > 0.0 ? exp(-lr) / (1.0 + exp(-lr)) : 1.0 / (1.0 + exp(lr));
 }
@@ -290,10 +331,13 @@ static upf_status bgnbd_numerator(double r, double al, double a, double b, doubl
 static upf_status bgnbd_numerator_any_a(const upf_bgnbd_params *p, double x, double T, double t, double *out)
 {
     const double h = 1e-5;
-    if (fabs(p->a - 1.0) >= h) return bgnbd_numerator(p->r, p->alpha, p->a, p->b, x, T, t, out);
+    /* an alive customer's dropout probability is Beta(a, b + xb): the future
+     * is a BG/NBD process from now with b' = b + (xb - x) */
+    double b = p->b + (p->mbg ? 1.0 : 0.0);
+    if (fabs(p->a - 1.0) >= h) return bgnbd_numerator(p->r, p->alpha, p->a, b, x, T, t, out);
     double lo = 0.0, hi = 0.0;
-    upf_status st = bgnbd_numerator(p->r, p->alpha, 1.0 - h, p->b, x, T, t, &lo);
-    if (st == UPF_OK) st = bgnbd_numerator(p->r, p->alpha, 1.0 + h, p->b, x, T, t, &hi);
+    upf_status st = bgnbd_numerator(p->r, p->alpha, 1.0 - h, b, x, T, t, &lo);
+    if (st == UPF_OK) st = bgnbd_numerator(p->r, p->alpha, 1.0 + h, b, x, T, t, &hi);
     /* linear interpolation between the two sides, at the actual a */
     *out = st == UPF_OK ? lo + (hi - lo) * (p->a - (1.0 - h)) / (2.0 * h) : 0.0;
     return st;
@@ -303,7 +347,7 @@ upf_status upf_bgnbd_expected(const upf_bgnbd_params *p, double x, double t_x, d
 {
     *out = 0.0;
     if (!(t > 0.0)) return t == 0.0 ? UPF_OK : UPF_ERR_ARG;
-    if (!(p->a + p->b + x - 1.0 > 0.0)) return UPF_ERR_ARG;
+    if (!(p->a + p->b + x + (p->mbg ? 1.0 : 0.0) - 1.0 > 0.0)) return UPF_ERR_ARG;
     double num = 0.0;
     upf_status st = bgnbd_numerator_any_a(p, x, T, t, &num);
     if (st != UPF_OK) return st;
@@ -313,11 +357,8 @@ upf_status upf_bgnbd_expected(const upf_bgnbd_params *p, double x, double t_x, d
 
 upf_status upf_bgnbd_expected_new(const upf_bgnbd_params *p, double t, double *out)
 {
-    /* eq. (9) is eq. (10)'s numerator at x = 0, T = 0 */
-    *out = 0.0;
-    if (!(t > 0.0)) return t == 0.0 ? UPF_OK : UPF_ERR_ARG;
-    if (!(p->a + p->b - 1.0 > 0.0)) return UPF_ERR_ARG;
-    return bgnbd_numerator_any_a(p, 0.0, 0.0, t, out);
+    /* eq. (9) is eq. (10) at x = t_x = T = 0 */
+    return upf_bgnbd_expected(p, 0.0, 0.0, 0.0, t, out);
 }
 
 /* ---- Pareto/NBD ---- */

@@ -68,6 +68,16 @@ double upf_aft_log_survival(int dist, double eta, double sigma, double t);
 /* The p-quantile of T, 0 < p < 1: exp(eta + sigma * Q_W(p)). */
 double upf_aft_quantile(int dist, double eta, double sigma, double p);
 
+/* The t with log P(T > t) = L, L < 0 (the inverse of upf_aft_log_survival). */
+double upf_aft_inv_log_survival(int dist, double eta, double sigma, double L);
+
+/* Conditional on no event for `elapsed` time (the interval model, asked
+ * elapsed days after the last purchase): P(T > elapsed + t | T > elapsed) in
+ * logs, and the time from now until that conditional probability falls to
+ * 1 - p. elapsed 0 gives the unconditional values. */
+double upf_aft_cond_log_survival(int dist, double eta, double sigma, double elapsed, double t);
+double upf_aft_cond_quantile(int dist, double eta, double sigma, double elapsed, double p);
+
 /* Expected number of purchases in (0, horizon], treating the time to the next
  * purchase and every later gap as independent draws from this AFT law with
  * the covariates frozen (an ordinary renewal process): the renewal function
@@ -77,26 +87,41 @@ double upf_aft_quantile(int dist, double eta, double sigma, double p);
  * scratch: 2 * (grid + 1) doubles. Returns 0 for horizon <= 0 or grid 0. */
 double upf_aft_expected_count(int dist, double eta, double sigma, double horizon, size_t grid,
                               double *scratch /* (2 * (grid+1)) */);
+/* The same when the first gap is already `elapsed` old: the first purchase
+ * follows the conditional law above, later gaps the unconditional one:
+ *   E N(H) = int_0^H (1 + m(H - u)) dF_e(u), F_e the conditional CDF,
+ * on the same grid (midpoint values of m). scratch: 2 * (grid + 1) doubles. */
+double upf_aft_expected_count_elapsed(int dist, double eta, double sigma, double elapsed, double horizon, size_t grid,
+                                      double *scratch /* (2 * (grid+1)) */);
 
 /* ---- BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy
  * way"). A customer is (x, t_x, T): x repeat transactions, the last at t_x,
- * observed over (0, T], times since the first purchase. ---- */
+ * observed over (0, T], times since the first purchase.
+ * BG/NBD lets a customer drop out only after a repeat purchase; the MBG/NBD
+ * variant (Batislam, Denizel & Filiztekin 2007, mbg = 1) also right after the
+ * first one. Every formula below takes both: the dropout part then counts
+ * x + 1 chances, i.e. b + x becomes b + x + 1 in the Beta terms, and the
+ * "died after the last purchase" term exists for x = 0 too. ---- */
 typedef struct upf_bgnbd_params {
     double r, alpha;  /* Gamma(r, alpha) purchase rates, > 0 */
     double a, b;      /* Beta(a, b) dropout probability after each purchase, > 0 */
+    int mbg;          /* 0: BG/NBD, 1: MBG/NBD */
 } upf_bgnbd_params;
 
 /* log L(r, alpha, a, b | x, t_x, T), eq. (6) of the paper in log space:
- * log A1 + log(exp(log A3) + [x > 0] exp(log A4)) by log-sum-exp. */
+ * log A1 + log(exp(log A3) + [x > 0] exp(log A4)) by log-sum-exp (MBG/NBD:
+ * Batislam et al. eq. (5), the A4 term for every x). */
 double upf_bgnbd_loglik1(const upf_bgnbd_params *p, double x, double t_x, double T);
-/* P(alive | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)). */
+/* P(alive | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x));
+ * MBG/NBD: 1 / (1 + a/(b+x) (...)^(r+x)) for every x. */
 double upf_bgnbd_p_alive(const upf_bgnbd_params *p, double x, double t_x, double T);
 /* E[Y(t) | x, t_x, T], the expected transactions in (T, T+t], eq. (10). Near
  * a = 1 the factor (1 - G)/(a - 1) is 0/0: within |a-1| < 1e-5 it is the mean
  * of the values at a = 1 +- 1e-5 (error O(1e-10)). */
 upf_status upf_bgnbd_expected(const upf_bgnbd_params *p, double x, double t_x, double T, double t,
                               double *out);
-/* E[X(t)], transactions of a new customer in (0, t], eq. (9). */
+/* E[X(t)], transactions of a new customer in (0, t], eq. (9) (eq. (10) at x
+ * = t_x = T = 0, which covers MBG/NBD too). */
 upf_status upf_bgnbd_expected_new(const upf_bgnbd_params *p, double t, double *out);
 
 /* ---- Pareto/NBD (Schmittlein, Morrison & Colombo 1987), in the form of

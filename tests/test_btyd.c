@@ -36,6 +36,21 @@ static const double golden_bgnbd_expected[12] = {
     5.7008178530449776, 3.2501061490913572, 8.2174745151537234,
     0.64855783558425861, 0.00062342995234214861, 0.18841626396990399,
     2.9236540499686674, 0.81592012318438178, 2.6938424037515478};
+static const double golden_mbgnbd_ll[12] = {
+    -0.3863892600455423, -4.890849826246634, -12.238393600339519,
+    -20.647469713396816, -7.3136028094932701, -33.606022660554764,
+    -0.14787161416134209, -5.1701081393895629, -16.14826215805709,
+    -25.447910537829923, -10.570862081345782, -37.928208828796876};
+static const double golden_mbgnbd_palive[12] = {
+    0.63748001630956364, 0.34882522979418235, 0.60725892614751709,
+    0.92087888750693569, 0.84806100551808705, 0.76458068896830222,
+    0.00054824061809394568, 0.0017733300983047622, 0.12454687995883032,
+    0.74229504318678807, 0.48979591836734687, 0.38948871114376027};
+static const double golden_mbgnbd_expected[12] = {
+    0.12730164314285011, 0.41965437862574084, 1.6162958580353985,
+    5.8690509923157865, 3.5706747074100118, 8.4243471111571644,
+    0.00041345222053954905, 0.0025138991429739669, 0.28253912808754439,
+    3.2403414372024315, 1.329450851553853, 2.9000340322842257};
 static const double golden_pnbd_ll[18] = {
     -0.52104629408089043, -4.4276975245282522, -11.881701372978005,
     -20.273022878892334, -6.9437273843720115, -33.601306229453044,
@@ -48,7 +63,7 @@ static const double golden_gg_expected[3] = {19.42436040044494, 39.5277577505407
 
 static const double customers[6][3] = {{0, 0.0, 38.86}, {1, 2.0, 30.0},  {3, 20.5, 35.0},
                                        {7, 29.9, 30.0}, {2, 10.0, 10.0}, {15, 33.0, 38.0}};
-static const upf_bgnbd_params bg_params[2] = {{0.2426, 4.4137, 0.7930, 2.4262}, {1.3, 0.5, 2.5, 0.4}};
+static const upf_bgnbd_params bg_params[2] = {{0.2426, 4.4137, 0.7930, 2.4262, 0}, {1.3, 0.5, 2.5, 0.4, 0}};
 static const upf_pnbd_params pn_params[3] = {
     {0.553, 10.578, 0.606, 11.669}, {1.2, 15.0, 0.4, 2.0}, {0.8, 3.0, 1.5, 3.0}};
 
@@ -129,10 +144,28 @@ START_TEST(test_bgnbd_formulas_golden)
 }
 END_TEST
 
+START_TEST(test_mbgnbd_formulas_golden)
+{
+    double ll[12], pa[12], ex[12];
+    for (int p = 0; p < 2; p++)
+        for (int c = 0; c < 6; c++) {
+            const double *cu = customers[c];
+            upf_bgnbd_params q = bg_params[p];
+            q.mbg = 1;
+            ll[p * 6 + c] = upf_bgnbd_loglik1(&q, cu[0], cu[1], cu[2]);
+            pa[p * 6 + c] = upf_bgnbd_p_alive(&q, cu[0], cu[1], cu[2]);
+            ck_assert_int_eq(upf_bgnbd_expected(&q, cu[0], cu[1], cu[2], 39.0, &ex[p * 6 + c]), UPF_OK);
+        }
+    upf_ck_arrays_close(ll, golden_mbgnbd_ll, 12, 1e-12, 1e-12);
+    upf_ck_arrays_close(pa, golden_mbgnbd_palive, 12, 1e-14, 1e-12);
+    upf_ck_arrays_close(ex, golden_mbgnbd_expected, 12, 1e-13, 1e-11);
+}
+END_TEST
+
 START_TEST(test_bgnbd_expected_near_a_one)
 {
     /* (1 - G)/(a - 1) is 0/0 at a = 1: the value must be continuous there */
-    upf_bgnbd_params p = {0.5, 3.0, 1.0, 2.0};
+    upf_bgnbd_params p = {0.5, 3.0, 1.0, 2.0, 0};
     double at1 = 0.0, lo = 0.0, hi = 0.0;
     ck_assert_int_eq(upf_bgnbd_expected(&p, 2.0, 10.0, 20.0, 30.0, &at1), UPF_OK);
     p.a = 1.0 - 1e-3;
@@ -270,10 +303,11 @@ static upf_btyd_summary tiny_summary(void)
 START_TEST(test_bgnbd_gradient)
 {
     upf_btyd_summary s = tiny_summary();
-    for (int k = 0; k < 2; k++) {
-        double th[4] = {log(bg_params[k].r), log(bg_params[k].alpha), log(bg_params[k].a), log(bg_params[k].b)};
+    for (int k = 0; k < 4; k++) {
+        int mbg = k >= 2;
+        double th[4] = {log(bg_params[k % 2].r), log(bg_params[k % 2].alpha), log(bg_params[k % 2].a), log(bg_params[k % 2].b)};
         double g[4];
-        upf_bgnbd_params p = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3])};
+        upf_bgnbd_params p = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3]), mbg};
         upf_bgnbd_loglik(&s, &p, g);
         for (int i = 0; i < 4; i++) {
             double h = 1e-6, tp[4], tm[4];
@@ -281,8 +315,8 @@ START_TEST(test_bgnbd_gradient)
             memcpy(tm, th, sizeof tm);
             tp[i] += h;
             tm[i] -= h;
-            upf_bgnbd_params pp = {exp(tp[0]), exp(tp[1]), exp(tp[2]), exp(tp[3])};
-            upf_bgnbd_params pm = {exp(tm[0]), exp(tm[1]), exp(tm[2]), exp(tm[3])};
+            upf_bgnbd_params pp = {exp(tp[0]), exp(tp[1]), exp(tp[2]), exp(tp[3]), mbg};
+            upf_bgnbd_params pm = {exp(tm[0]), exp(tm[1]), exp(tm[2]), exp(tm[3]), mbg};
             double fd = (upf_bgnbd_loglik(&s, &pp, NULL) - upf_bgnbd_loglik(&s, &pm, NULL)) / (2.0 * h);
             ck_assert_msg(fabs(fd - g[i]) <= 1e-6 * (1.0 + fabs(fd)), "param %d: analytic %.10g vs fd %.10g", i, g[i],
                           fd);
@@ -429,6 +463,7 @@ END_TEST
  * Poisson purchases; after each, the customer leaves with probability p. */
 static void simulate_bgnbd(const upf_bgnbd_params *p, size_t n, double T, upf_rng *rng, upf_btyd_summary *s)
 {
+    /* MBG/NBD: the first purchase (at 0) is a dropout chance too */
     memset(s, 0, sizeof *s);
     s->n = n;
     s->x = calloc(n, sizeof *s->x);
@@ -437,7 +472,8 @@ static void simulate_bgnbd(const upf_bgnbd_params *p, size_t n, double T, upf_rn
     for (size_t i = 0; i < n; i++) {
         double lam = upf_rng_gamma(rng, p->r) / p->alpha, drop = upf_rng_beta(rng, p->a, p->b);
         double t = 0.0, x = 0.0, tx = 0.0;
-        for (;;) {
+        int dead = p->mbg && upf_rng_uniform(rng) < drop;
+        while (!dead) {
             t += upf_rng_exponential(rng) / lam;
             if (t > T) break;
             x += 1.0;
@@ -452,14 +488,16 @@ static void simulate_bgnbd(const upf_bgnbd_params *p, size_t n, double T, upf_rn
 
 START_TEST(test_bgnbd_recovers_simulated)
 {
+    int mbg = _i;
     upf_rng rng;
-    upf_rng_seed(&rng, 20050101, 0);
-    upf_bgnbd_params truth = {0.8, 5.0, 0.6, 3.0}, est;
+    upf_rng_seed(&rng, 20050101 + (uint64_t)mbg, 0);
+    upf_bgnbd_params truth = {0.8, 5.0, 0.6, 3.0, mbg}, est;
     upf_btyd_summary s;
     simulate_bgnbd(&truth, 20000, 52.0, &rng, &s);
     upf_btyd_fit_info info;
     upf_err e;
-    ck_assert_int_eq(upf_bgnbd_fit(&s, &est, &info, &e), UPF_OK);
+    ck_assert_int_eq(upf_bgnbd_fit(&s, mbg, &est, &info, &e), UPF_OK);
+    ck_assert_int_eq(est.mbg, mbg);
     double got[4] = {est.r, est.alpha, est.a, est.b}, want[4] = {truth.r, truth.alpha, truth.a, truth.b};
     for (int i = 0; i < 4; i++)
         ck_assert_msg(fabs(got[i] - want[i]) <= 4.0 * info.se[i], "param %d: %g vs truth %g (se %g)", i, got[i],
@@ -595,7 +633,7 @@ START_TEST(test_cdnow_sample_published)
 
     upf_bgnbd_params bg;
     upf_btyd_fit_info fi;
-    ck_assert_int_eq(upf_bgnbd_fit(&s, &bg, &fi, &e), UPF_OK);
+    ck_assert_int_eq(upf_bgnbd_fit(&s, 0, &bg, &fi, &e), UPF_OK);
     /* published r 0.2426, alpha 4.4137, a 0.7930, b 2.4262, LL -9582.43 (the
      * paper's Excel fit; BTYD's optimum is 0.2426, 4.4136, 0.7929, 2.4259) */
     ck_assert_double_eq_tol(bg.r, 0.2426, 5e-5);
@@ -633,6 +671,7 @@ Suite *btyd_suite(void)
     tcase_add_test(tc, test_hyp2f1_domain);
     tcase_add_test(tc, test_digamma_known_values);
     tcase_add_test(tc, test_bgnbd_formulas_golden);
+    tcase_add_test(tc, test_mbgnbd_formulas_golden);
     tcase_add_test(tc, test_bgnbd_expected_near_a_one);
     tcase_add_test(tc, test_pnbd_loglik_golden);
     tcase_add_test(tc, test_pnbd_2f1_matches_quadrature);
@@ -649,7 +688,7 @@ Suite *btyd_suite(void)
     TCase *tf = tcase_create("fits");
     tcase_set_timeout(tf, 60);
     tcase_add_test(tf, test_optimizers_rosenbrock);
-    tcase_add_test(tf, test_bgnbd_recovers_simulated);
+    tcase_add_loop_test(tf, test_bgnbd_recovers_simulated, 0, 2); /* BG/NBD, MBG/NBD */
     tcase_add_test(tf, test_cdnow_sample_published);
     suite_add_tcase(s, tf);
     return s;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../datasets/synth.h"
 #include "../model/json.h"
 #include "../model/lifetime.h"
 #include "../model/modelfile.h"
@@ -70,11 +71,9 @@ static int file_exists(const char *dir, const char *name)
 
 static const char AFT_YAML[] = "data:\n"
                                "  path: in-memory.h5\n"
-                               "split:\n"
-                               "  kind: temporal\n"
-                               "  cutoff: 2010-10-28\n" /* day 300 */
                                "model:\n"
                                "  family: aft\n"
+                               "  cutoff: 2010-10-28\n" /* day 300 */
                                "  distribution: weibull\n"
                                "  horizon_days: 30\n"
                                "  window_days: 90\n"
@@ -137,8 +136,8 @@ START_TEST(test_aft_adam_and_loglogistic)
     char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "%s  optimizer: adam\n  epochs: 8\n  batch_size: 128\n  lr: 0.05\n",
-             "data:\n  path: in-memory.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
-             "model:\n  family: aft\n  distribution: loglogistic\n  horizon_days: 30\n  window_days: 60\n"
+             "data:\n  path: in-memory.h5\n"
+             "model:\n  family: aft\n  cutoff: 2010-10-28\n  distribution: loglogistic\n  horizon_days: 30\n  window_days: 60\n"
              "eval:\n  primary: c_index\ntrain:\n  seed: 3\n");
     upf_json *m = run_config(dir, yaml, ds, UPF_OK);
     ck_assert(num(m, "c_index") > 0.6);
@@ -154,10 +153,10 @@ START_TEST(test_aft_buy_again_end_to_end)
     upf_dataset *ds = lt_sim_shop(7, 2000, 400.0);
     char *dir = upf_test_tmpdir();
     upf_json *m = run_config(dir,
-                             "data:\n  path: in-memory.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
-                             "model:\n  family: aft\n  target: user_item\n  horizon_days: 14\n  window_days: 60\n"
+                             "data:\n  path: in-memory.h5\n"
+                             "model:\n  family: aft\n  cutoff: 2010-10-28\n  target: user_item\n  horizon_days: 14\n  window_days: 60\n"
                              "  train_cutoffs: 2\n  min_buyers: 5\n"
-                             "eval:\n  primary: buy_again.ndcg@3\n  buy_again_k: 3\n",
+                             "eval:\n  primary: c_index\n  buy_again_k: 3\n",
                              ds, UPF_OK);
     /* planted per-item intervals: the model should rank due items first */
     ck_assert_msg(num(m, "c_index") > 0.65, "pair c_index %g", num(m, "c_index"));
@@ -175,18 +174,18 @@ START_TEST(test_aft_config_errors)
 {
     upf_dataset *ds = lt_sim_shop(8, 200, 400.0);
     char *dir = upf_test_tmpdir();
-    /* a random split is refused before training, naming the key */
+    /* no cutoff: refused before training, naming the key */
     upf_json *m = run_config(dir, "data:\n  path: x.h5\nmodel:\n  family: aft\n", ds, UPF_ERR_CONFIG);
     ck_assert_ptr_null(m);
     /* horizon beyond the window */
     run_config(dir,
-               "data:\n  path: x.h5\nsplit:\n  kind: temporal\n  cutoff: 2010-10-28\n"
-               "model:\n  family: aft\n  horizon_days: 100\n  window_days: 60\n",
+               "data:\n  path: x.h5\n"
+               "model:\n  family: aft\n  cutoff: 2010-10-28\n  horizon_days: 100\n  window_days: 60\n",
                ds, UPF_ERR_CONFIG);
     /* a test window past the end of the data */
     run_config(dir,
-               "data:\n  path: x.h5\nsplit:\n  kind: temporal\n  cutoff: 2011-01-20\n"
-               "model:\n  family: aft\n  horizon_days: 30\n  window_days: 90\n",
+               "data:\n  path: x.h5\n"
+               "model:\n  family: aft\n  cutoff: 2011-01-20\n  horizon_days: 30\n  window_days: 90\n",
                ds, UPF_ERR_DATA);
     upf_test_rmdir(dir);
     lt_ds_free(ds);
@@ -220,7 +219,7 @@ START_TEST(test_bgnbd_end_to_end_sim)
     ck_assert_uint_eq(upf_model_kind(mod), UPF_KIND_LIFETIME_BGNBD);
     upf_bgnbd_result br;
     ck_assert_int_eq(upf_serve_bgnbd(mod, 3.0, 10.0, 30.0, 13.0, NAN, &br, &err), UPF_OK);
-    upf_bgnbd_params bp = {r, al, a, b};
+    upf_bgnbd_params bp = {r, al, a, b, 0};
     double mine = 0.0;
     ck_assert_int_eq(upf_bgnbd_expected(&bp, 3.0, 10.0, 30.0, 13.0, &mine), UPF_OK);
     ck_assert_double_eq_tol(br.expected_purchases, mine, 1e-9 * mine);
@@ -264,6 +263,149 @@ START_TEST(test_bgnbd_cdnow_sample_through_runner)
 }
 END_TEST
 
+/* ---- recovery of the synthetic shop's planted lifetime (datasets/SYNTH.md) ---- */
+
+/* The planted AFT coefficients by level, in SYNTH.md's order. */
+static const char *const REGIONS[6] = {"north", "south", "east", "west", "central", "coast"};
+static const char *const AGES[6] = {"18-24", "25-34", "35-44", "45-54", "55-64", "65+"};
+static const char *const CHANNELS[5] = {"organic", "paid_search", "social", "email", "referral"};
+
+/* truth coefficient of "field=level", or NAN */
+static double truth_coef(const upf_synth_truth *t, const char *field, const char *level)
+{
+    const char *const *names = strcmp(field, "region") == 0 ? REGIONS : strcmp(field, "age_band") == 0 ? AGES : CHANNELS;
+    const double *v = strcmp(field, "region") == 0 ? t->aft_region : strcmp(field, "age_band") == 0 ? t->aft_age
+                                                                                                  : t->aft_channel;
+    size_t n = strcmp(field, "channel") == 0 ? 5 : 6;
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(names[k], level) == 0) return v[k];
+    return NAN;
+}
+
+START_TEST(test_synth_interval_recovery)
+{
+    /* Weibull renewals only (no rebuys, no campaign): the gaps are exactly
+     * the planted AFT model with a log-normal frailty of sd 0.25 */
+    upf_synth_params sp = upf_synth_params_default();
+    sp.n_users = 20000;
+    sp.n_items = 500;
+    sp.seed = 7;
+    sp.rebuy_prob = 0.0;
+    sp.campaign_arms = 0;
+    sp.n_impressions = 0;
+    upf_dataset *ds = NULL;
+    upf_synth_truth *t = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_synth_generate(&sp, &ds, &t, &err), UPF_OK);
+    char *dir = upf_test_tmpdir();
+    upf_json *m = run_config(dir,
+                             "data:\n  path: in-memory.h5\nmodel:\n  family: aft\n  target: interval\n"
+                             "  cutoff: 2024-11-01\n  window_days: 60\ntrain:\n  l2: 0\n",
+                             ds, UPF_OK);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/run/model.upf", dir);
+    upf_model *mod = NULL;
+    ck_assert_msg(upf_model_open(path, 0, &mod, &err) == UPF_OK, "%s", err.msg);
+    const double *beta = NULL, *scale = NULL;
+    size_t nb = 0, ns = 0;
+    double log_sigma = 0.0;
+    ck_assert_int_eq(upf_model_meta_f64_array(mod, "aft.beta", &beta, &nb), UPF_OK);
+    ck_assert_int_eq(upf_model_meta_f64_array(mod, "features.scale", &scale, &ns), UPF_OK);
+    ck_assert_int_eq(upf_model_meta_f64(mod, "aft.log_sigma", &log_sigma), UPF_OK);
+    /* every field's reference level is the one without a column; the model's
+     * coefficient of a level (per raw unit) estimates truth(level) - truth(reference) */
+    int seen[3][6] = {{0}};
+    for (size_t j = 0; j < ns; j++) {
+        const char *s = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(upf_model_meta_str_at(mod, "features.names", j, &s, &len), UPF_OK);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)len, s);
+        char *eq = strchr(name, '=');
+        ck_assert_ptr_nonnull(eq);
+        *eq = '\0';
+        const char *field = name + 5; /* "user_" */
+        int fi = strcmp(field, "region") == 0 ? 0 : strcmp(field, "age_band") == 0 ? 1 : 2;
+        const char *const *lv = fi == 0 ? REGIONS : fi == 1 ? AGES : CHANNELS;
+        for (int k = 0; k < (fi == 2 ? 5 : 6); k++)
+            if (strcmp(lv[k], eq + 1) == 0) seen[fi][k] = 1;
+    }
+    const char *fields[3] = {"region", "age_band", "channel"};
+    for (size_t j = 0; j < ns; j++) {
+        const char *s = NULL;
+        size_t len = 0;
+        upf_model_meta_str_at(mod, "features.names", j, &s, &len);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)len, s);
+        char *eq = strchr(name, '=');
+        *eq = '\0';
+        const char *field = name + 5;
+        int fi = strcmp(field, "region") == 0 ? 0 : strcmp(field, "age_band") == 0 ? 1 : 2;
+        const char *const *lv = fi == 0 ? REGIONS : fi == 1 ? AGES : CHANNELS;
+        const char *ref = NULL;
+        for (int k = 0; k < (fi == 2 ? 5 : 6); k++)
+            if (!seen[fi][k]) ref = lv[k];
+        ck_assert_ptr_nonnull(ref);
+        double want = truth_coef(t, fields[fi], eq + 1) - truth_coef(t, fields[fi], ref);
+        double got = beta[j] / scale[j];
+        ck_assert_msg(fabs(got - want) < 0.06, "%s=%s vs %s: estimate %.4f, truth %.4f", field, eq + 1, ref, got, want);
+    }
+    /* shape: sigma = 1/k widened by the frailty: sqrt(sigma^2 + 6 sd^2 / pi^2) */
+    const double pi = 3.14159265358979324;
+    double sig = 1.0 / sp.interval_shape, want_sigma = sqrt(sig * sig + 6.0 * 0.25 * 0.25 / (pi * pi));
+    ck_assert_msg(fabs(exp(log_sigma) - want_sigma) < 0.02, "sigma %.4f, planted %.4f", exp(log_sigma), want_sigma);
+    upf_model_close(mod);
+    upf_json_free(m);
+    upf_test_rmdir(dir);
+    upf_synth_truth_free(t);
+    upf_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_synth_dropout_recovery)
+{
+    /* pure BG/NBD mode: Poisson purchases with rate ~ Gamma(0.5, 20 days),
+     * dropout p ~ Beta(1, 9) after every purchase, the first one included
+     * (MBG/NBD), every user signing up inside the range */
+    upf_synth_params sp = upf_synth_params_default();
+    sp.n_users = 20000;
+    sp.n_items = 500;
+    sp.seed = 11;
+    sp.rebuy_prob = 0.0;
+    sp.campaign_arms = 0;
+    sp.n_impressions = 0;
+    sp.bgnbd_r = 0.5;
+    sp.bgnbd_alpha = 20.0;
+    sp.new_user_share = 1.0;
+    sp.stockout_rate = 0.0;
+    upf_dataset *ds = NULL;
+    upf_synth_truth *t = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_synth_generate(&sp, &ds, &t, &err), UPF_OK);
+    char *dir = upf_test_tmpdir();
+    upf_json *m = run_config(dir,
+                             "data:\n  path: in-memory.h5\nmodel:\n  family: bgnbd\n  variant: mbgnbd\n"
+                             "  calibration_end: 2024-11-01\n  holdout: 60\n  time_unit: days\n"
+                             "  merge_same_day: false\n  pareto_nbd: false\n  gamma_gamma: false\n",
+                             ds, UPF_OK);
+    double want[4] = {0.5, 20.0, sp.dropout_a, sp.dropout_b};
+    const char *keys[4] = {"r", "alpha", "a", "b"};
+    for (int i = 0; i < 4; i++) {
+        char sek[64];
+        snprintf(sek, sizeof sek, "standard_errors.%s", keys[i]);
+        double got = num(m, keys[i]), se = num(m, sek);
+        ck_assert_msg(fabs(got - want[i]) < 3.0 * se, "%s: %.4f (se %.4f), planted %.4f", keys[i], got, se, want[i]);
+    }
+    /* the mean dropout probability a / (a + b) is the well-determined part */
+    double a = num(m, "a"), b = num(m, "b");
+    ck_assert_msg(fabs(a / (a + b) - 0.1) < 0.02, "mean dropout %.4f, planted 0.1", a / (a + b));
+    upf_json_free(m);
+    upf_test_rmdir(dir);
+    upf_synth_truth_free(t);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 Suite *lifetime_family_suite(void)
 {
     Suite *s = suite_create("lifetime_family");
@@ -275,6 +417,8 @@ Suite *lifetime_family_suite(void)
     tcase_add_test(tc, test_aft_config_errors);
     tcase_add_test(tc, test_bgnbd_end_to_end_sim);
     tcase_add_test(tc, test_bgnbd_cdnow_sample_through_runner);
+    tcase_add_test(tc, test_synth_interval_recovery);
+    tcase_add_test(tc, test_synth_dropout_recovery);
     suite_add_tcase(s, tc);
     return s;
 }

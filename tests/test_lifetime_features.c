@@ -115,6 +115,13 @@ static const ev BEFORE[] = {
 };
 #define CUTOFF_DAY 12.0
 
+static int has_col(const upf_lt_features *f, const char *name)
+{
+    for (size_t j = 0; j < f->n_cols; j++)
+        if (strcmp(f->names[j], name) == 0) return 1;
+    return 0;
+}
+
 static size_t col(const upf_lt_features *f, const char *name)
 {
     for (size_t j = 0; j < f->n_cols; j++)
@@ -163,10 +170,12 @@ START_TEST(test_user_features_by_hand)
     ck_assert_double_eq_tol((double)x[col(&f, "trend")], 0.2, 1e-6);
     /* purchased items' categories a, b, a, a (token=x is another field) */
     ck_assert_double_eq_tol((double)x[col(&f, "category_entropy")], -(0.75 * log(0.75) + 0.25 * log(0.25)), 1e-6);
-    /* user attributes: gender=f 1, age 31 */
-    ck_assert_double_eq((double)x[col(&f, "user_gender=f")], 1.0);
+    /* user attributes: age 31 as a number; gender is reference-coded: f and m
+     * are equally common, f has the lower index, so f is the reference */
     ck_assert_double_eq((double)x[col(&f, "user_age")], 31.0);
     ck_assert_double_eq((double)x[col(&f, "user_gender=m")], 0.0);
+    ck_assert(!has_col(&f, "user_gender=f"));
+    ck_assert_double_eq_tol(f.elapsed[0], 2.0, 1e-9);
     ck_assert_double_eq_tol(f.recency[0], 2.0, 1e-12);
     /* user 2: one purchase day, no interval, no views column entries */
     const float *y = f.X + f.n_cols;
@@ -293,6 +302,33 @@ START_TEST(test_buy_again_pairs)
 }
 END_TEST
 
+START_TEST(test_gap_rows)
+{
+    /* user 0: purchase times 0, 3, 3.2, 10 (days): gaps 3, 0.2, 6.8; user 2 one purchase */
+    upf_dataset *ds = make_ds(BEFORE, sizeof BEFORE / sizeof BEFORE[0], 3);
+    upf_lt_feature_params p = params();
+    upf_lt_features f;
+    upf_err e;
+    ck_assert_int_eq(upf_lt_gaps_build(ds, &p, 0.0, &f, &e), UPF_OK);
+    ck_assert_uint_eq(f.n_rows, 3);
+    double want[3] = {3.0, 0.2, 6.8};
+    upf_ck_arrays_close(f.label, want, 3, 1e-9, 0);
+    ck_assert_int_eq(f.user[2], 0);
+    /* columns are the attributes only: gender=m and age */
+    ck_assert_uint_eq(f.n_cols, 2);
+    ck_assert_double_eq((double)f.X[col(&f, "user_age")], 31.0);
+    upf_lt_features_free(&f);
+    /* a margin of 9 days keeps the gaps starting before day 3: only 0 -> 3 */
+    ck_assert_int_eq(upf_lt_gaps_build(ds, &p, 9.0, &f, &e), UPF_OK);
+    ck_assert_uint_eq(f.n_rows, 1);
+    ck_assert_double_eq_tol(f.label[0], 3.0, 1e-9);
+    upf_lt_features_free(&f);
+    ck_assert_int_eq(upf_lt_gaps_build(ds, &p, 20.0, &f, &e), UPF_ERR_DATA);
+    ck_assert_int_eq(upf_lt_gaps_build(ds, &p, -1.0, &f, &e), UPF_ERR_ARG);
+    free_ds(ds);
+}
+END_TEST
+
 START_TEST(test_bad_input_and_alloc_failures)
 {
     upf_dataset *ds = make_ds(BEFORE, sizeof BEFORE / sizeof BEFORE[0], 3);
@@ -306,13 +342,15 @@ START_TEST(test_bad_input_and_alloc_failures)
     p.cutoff = T0; /* nobody has a purchase before */
     ck_assert_int_eq(upf_lt_features_build(ds, &p, &f, &e), UPF_ERR_DATA);
     p = params();
-    for (int which = 0; which < 2; which++)
+    for (int which = 0; which < 3; which++)
         for (long k = 1;; k++) {
             upf_alloc_fail_after(k);
             upf_ba_params bp = upf_ba_params_default();
             bp.cutoff = p.cutoff;
             bp.min_buyers = 1;
-            upf_status st = which ? upf_ba_pairs_build(ds, &bp, &f, &e) : upf_lt_features_build(ds, &p, &f, &e);
+            upf_status st = which == 2   ? upf_lt_gaps_build(ds, &p, 1.0, &f, &e)
+                            : which == 1 ? upf_ba_pairs_build(ds, &bp, &f, &e)
+                                         : upf_lt_features_build(ds, &p, &f, &e);
             upf_alloc_fail_after(0);
             if (st == UPF_OK) {
                 upf_lt_features_free(&f);
@@ -333,6 +371,7 @@ Suite *lifetime_features_suite(void)
     tcase_add_test(tc, test_user_features_by_hand);
     tcase_add_test(tc, test_no_leakage);
     tcase_add_test(tc, test_buy_again_pairs);
+    tcase_add_test(tc, test_gap_rows);
     tcase_add_test(tc, test_bad_input_and_alloc_failures);
     suite_add_tcase(s, tc);
     return s;

@@ -192,6 +192,7 @@ upf_status upf_btyd_summary_from_dataset(const upf_dataset *ds, const upf_btyd_p
 typedef struct btyd_groups {
     size_t n;
     double *x, *t_x, *T, *w; /* (n) each; w = customers in the group */
+    int mbg;                 /* BG/NBD fits: the variant */
 } btyd_groups;
 
 typedef struct xtt_row {
@@ -317,28 +318,28 @@ static upf_status fit_two_stage(upf_opt_fn f, grad_fn fg, void *ctx, size_t n, d
 static double bgnbd_ll(size_t n, const double *xs, const double *txs, const double *Ts, const double *ws,
                        const upf_bgnbd_params *p, double *grad)
 {
-    double r = p->r, al = p->alpha, a = p->a, b = p->b;
+    double r = p->r, al = p->alpha, a = p->a, b = p->b, mb = p->mbg ? 1.0 : 0.0;
     double ll = 0.0, gr = 0.0, gal = 0.0, ga = 0.0, gb = 0.0;
     double dg_r = grad ? upf_digamma(r) : 0.0, dg_ab = grad ? upf_digamma(a + b) : 0.0,
            dg_b = grad ? upf_digamma(b) : 0.0;
     for (size_t i = 0; i < n; i++) {
-        double x = xs[i], tx = txs[i], T = Ts[i], w = ws ? ws[i] : 1.0;
+        double x = xs[i], tx = txs[i], T = Ts[i], w = ws ? ws[i] : 1.0, xb = x + mb;
         ll += w * upf_bgnbd_loglik1(p, x, tx, T);
         if (!grad) continue;
-        /* d/d theta of A1 + beta ratio + log(e^A3 + [x>0] e^A4) */
+        /* d/d theta of A1 + beta ratio + log(e^A3 + [xb>0] e^A4) */
         double a3 = -(r + x) * log(al + T), w3 = 1.0, w4 = 0.0;
-        if (x > 0.0) {
-            double a4 = log(a) - log(b + x - 1.0) - (r + x) * log(al + tx);
+        if (xb > 0.0) {
+            double a4 = log(a) - log(b + xb - 1.0) - (r + x) * log(al + tx);
             double m = a3 > a4 ? a3 : a4;
             double l = m + log(exp(a3 - m) + exp(a4 - m));
             w3 = exp(a3 - l);
             w4 = exp(a4 - l);
         }
-        double dg_abx = upf_digamma(a + b + x);
-        gr += w * (upf_digamma(r + x) - dg_r + log(al) - w3 * log(al + T) - (x > 0.0 ? w4 * log(al + tx) : 0.0));
-        gal += w * (r / al - w3 * (r + x) / (al + T) - (x > 0.0 ? w4 * (r + x) / (al + tx) : 0.0));
-        ga += w * (dg_ab - dg_abx + (x > 0.0 ? w4 / a : 0.0));
-        gb += w * (dg_ab + upf_digamma(b + x) - dg_b - dg_abx - (x > 0.0 ? w4 / (b + x - 1.0) : 0.0));
+        double dg_abx = upf_digamma(a + b + xb);
+        gr += w * (upf_digamma(r + x) - dg_r + log(al) - w3 * log(al + T) - (xb > 0.0 ? w4 * log(al + tx) : 0.0));
+        gal += w * (r / al - w3 * (r + x) / (al + T) - (xb > 0.0 ? w4 * (r + x) / (al + tx) : 0.0));
+        ga += w * (dg_ab - dg_abx + (xb > 0.0 ? w4 / a : 0.0));
+        gb += w * (dg_ab + upf_digamma(b + xb) - dg_b - dg_abx - (xb > 0.0 ? w4 / (b + xb - 1.0) : 0.0));
     }
     if (grad) { /* chain rule to log parameters */
         grad[0] = gr * r;
@@ -354,40 +355,42 @@ double upf_bgnbd_loglik(const upf_btyd_summary *s, const upf_bgnbd_params *p, do
     return bgnbd_ll(s->n, s->x, s->t_x, s->T, NULL, p, grad);
 }
 
-static upf_bgnbd_params bgnbd_from_theta(const double *th)
+static upf_bgnbd_params bgnbd_from_theta(const double *th, int mbg)
 {
-    upf_bgnbd_params p = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3])};
+    upf_bgnbd_params p = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3]), mbg};
     return p;
 }
 
 static double bgnbd_neg_ll(const double *th, void *ctx)
 {
     const btyd_groups *g = ctx;
-    upf_bgnbd_params p = bgnbd_from_theta(th);
+    upf_bgnbd_params p = bgnbd_from_theta(th, g->mbg);
     return -bgnbd_ll(g->n, g->x, g->t_x, g->T, g->w, &p, NULL);
 }
 
 static double bgnbd_neg_ll_grad(const double *th, double *grad, void *ctx)
 {
     const btyd_groups *gr = ctx;
-    upf_bgnbd_params p = bgnbd_from_theta(th);
+    upf_bgnbd_params p = bgnbd_from_theta(th, gr->mbg);
     double *g = grad;
     double v = -bgnbd_ll(gr->n, gr->x, gr->t_x, gr->T, gr->w, &p, g);
     for (int i = 0; i < 4; i++) g[i] = -g[i];
     return v;
 }
 
-upf_status upf_bgnbd_fit(const upf_btyd_summary *s, upf_bgnbd_params *out, upf_btyd_fit_info *info, upf_err *err)
+upf_status upf_bgnbd_fit(const upf_btyd_summary *s, int mbg, upf_bgnbd_params *out, upf_btyd_fit_info *info,
+                         upf_err *err)
 {
     memset(out, 0, sizeof *out);
     memset(info, 0, sizeof *info);
     if (s->n == 0) return upf_err_set(err, UPF_ERR_DATA, "bgnbd fit: no customers");
     btyd_groups g;
     if (groups_build(s, &g) != UPF_OK) return upf_err_set(err, UPF_ERR_NOMEM, "bgnbd fit: out of memory");
+    g.mbg = mbg != 0;
     double theta[4] = {0.0, 0.0, 0.0, 0.0};
     upf_status st = fit_two_stage(bgnbd_neg_ll, bgnbd_neg_ll_grad, &g, 4, theta, s->n, info, "bgnbd fit", err);
     groups_free(&g);
-    if (st == UPF_OK) *out = bgnbd_from_theta(theta);
+    if (st == UPF_OK) *out = bgnbd_from_theta(theta, mbg != 0);
     else memset(info, 0, sizeof *info);
     return st;
 }

@@ -93,9 +93,11 @@ typedef struct upf_btyd_fit_info {
 /* Sum of the BG/NBD log-likelihood over the summary, and (when grad is not
  * NULL) its gradient with respect to (log r, log alpha, log a, log b). */
 double upf_bgnbd_loglik(const upf_btyd_summary *s, const upf_bgnbd_params *p, double *grad /* (4) or NULL */);
-/* Maximum likelihood from a fixed start (r, alpha, a, b = 1, 1, 1, 1 scaled
- * by the mean T), tolerance ftol 1e-15 and gtol 1e-7 per customer. */
-upf_status upf_bgnbd_fit(const upf_btyd_summary *s, upf_bgnbd_params *out, upf_btyd_fit_info *info,
+/* Maximum likelihood of BG/NBD (mbg 0) or MBG/NBD (mbg 1) from the start
+ * r = alpha = a = b = 1 (the BTYD package's), in log parameters: Nelder-
+ * Mead to get near, BFGS with the analytic gradient to land (gradient below
+ * 1e-9 per customer). */
+upf_status upf_bgnbd_fit(const upf_btyd_summary *s, int mbg, upf_bgnbd_params *out, upf_btyd_fit_info *info,
                          upf_err *err);
 
 /* Pareto/NBD: the log-likelihood (status: a 2F1 failure) and its fit (Nelder-

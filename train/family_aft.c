@@ -3,10 +3,14 @@
  * user_item, "buy again") as a Weibull or log-logistic AFT model with the
  * covariates of train/lifetime_features.h, exported as UPF_KIND_LIFETIME_AFT.
  *
- * Temporal design, with C = split.cutoff and W = model.window_days:
+ * Temporal design, with C = model.cutoff and W = model.window_days:
  *   test rows: features from events before C, labels from [C, C + W);
  *   training rows: the same at cutoffs C - W - k * cutoff_step_days, k = 0 ..
- *   train_cutoffs - 1, so no training label reaches past C.
+ *   train_cutoffs - 1, so no training label reaches past C. The interval
+ *   target trains on the completed gaps between purchases before C (those
+ *   starting at least W before C) with the user attributes as covariates, and
+ *   predicts from C conditional on the time already elapsed since each
+ *   customer's last purchase.
  * Evaluation on the test rows at horizon H = model.horizon_days: C-index,
  * IPCW Brier score, calibration groups, churn AUC, median-time error, expected
  * vs actual purchases within H; baselines (Kaplan-Meier, recency; for buy
@@ -28,6 +32,7 @@
 #include "lifetime_report.h"
 
 typedef struct aft_params {
+    int64_t cutoff;           /* model.cutoff (date) */
     int distribution;         /* model.distribution: 0 weibull, 1 loglogistic */
     int target;               /* model.target: 0 user, 1 user_item */
     double horizon_days;      /* model.horizon_days */
@@ -55,18 +60,22 @@ typedef struct aft_params {
 } aft_params;
 
 static const char *const dist_choices[] = {"weibull", "loglogistic", NULL};
-static const char *const target_choices[] = {"user", "user_item", NULL};
+static const char *const target_choices[] = {"user", "user_item", "interval", NULL};
 static const char *const population_choices[] = {"purchasers", "active", NULL};
 static const char *const optimizer_choices[] = {"newton", "adam", NULL};
 
 #define OFF(f) offsetof(aft_params, f)
 
 static const upf_cfg_key aft_keys[] = {
+    {"model.cutoff", UPF_CFG_DATE, OFF(cutoff), 0, 0, NULL, NULL,
+     "the test cutoff: features from the events before it, labels from [cutoff, cutoff + window_days); "
+     "training snapshots lie window_days and more before it",
+     0},
     {"model.distribution", UPF_CFG_ENUM, OFF(distribution), 0, 0, "weibull", dist_choices,
      "law of W in log T = x.beta + sigma W: Weibull (extreme value) or log-logistic (logistic)", 0},
     {"model.target", UPF_CFG_ENUM, OFF(target), 0, 0, "user", target_choices,
-     "time to a customer's next purchase (user) or to the next purchase of each item they buy repeatedly "
-     "(user_item, buy again)",
+     "time to a customer's next purchase from the cutoff (user), to the next purchase of each item they buy "
+     "repeatedly (user_item, buy again), or the gap between two purchases of an active customer (interval)",
      0},
     {"model.horizon_days", UPF_CFG_DOUBLE, OFF(horizon_days), 0, 3650, "30", NULL,
      "H of P(no purchase within H days), the Brier score, churn AUC, calibration and expected purchases",
@@ -75,7 +84,7 @@ static const upf_cfg_key aft_keys[] = {
      "label window after each cutoff: a purchase in it is an event, none is censored at its end; >= horizon_days",
      UPF_CFG_MIN_EXCL},
     {"model.train_cutoffs", UPF_CFG_INT, OFF(train_cutoffs), 1, 100, "1", NULL,
-     "training snapshots: at split.cutoff - window_days - k * cutoff_step_days, k = 0 .. train_cutoffs - 1", 0},
+     "training snapshots: at cutoff - window_days - k * cutoff_step_days, k = 0 .. train_cutoffs - 1", 0},
     {"model.cutoff_step_days", UPF_CFG_DOUBLE, OFF(cutoff_step_days), 0, 3650, "30", NULL,
      "days between training snapshots", UPF_CFG_MIN_EXCL},
     {"model.min_repeat_share", UPF_CFG_DOUBLE, OFF(min_repeat_share), 0, 1, "0.1", NULL,
@@ -101,8 +110,8 @@ static const upf_cfg_key aft_keys[] = {
     {"train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "adam: step size, decayed as lr / sqrt(1 + epoch)",
      UPF_CFG_MIN_EXCL},
     {"train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 1e9, "1", NULL,
-     "ridge penalty l2/2 |beta|^2 on the standardized feature weights (not the intercept or sigma); 0 gives the "
-     "plain maximum likelihood, which one-hot attribute levels make singular",
+     "ridge penalty: l2/2 times the sum of the squared weights of the standardized features (not the intercept or "
+     "sigma); 0 gives the plain maximum likelihood, which one-hot attribute levels make singular",
      0},
     {"train.max_iter", UPF_CFG_INT, OFF(max_iter), 1, 10000, "100", NULL, "newton: iterations at most", 0},
     {"eval.renewal_grid", UPF_CFG_INT, OFF(renewal_grid), 0, 100000, "100", NULL,
@@ -119,11 +128,9 @@ static const upf_cfg_key aft_keys[] = {
 static upf_status aft_check(const void *vp, const upf_config *cfg, upf_err *err)
 {
     const aft_params *p = vp;
-    if (cfg->split_kind + 1 != UPF_SPLIT_TEMPORAL)
-        return upf_err_set(err, UPF_ERR_CONFIG, "split.kind: expected temporal (the aft family needs a cutoff), got %s",
-                           upf_split_kind_name((upf_split_kind)(cfg->split_kind + 1)));
-    if (cfg->split_cutoff == UPF_CFG_DATE_UNSET)
-        return upf_err_set(err, UPF_ERR_CONFIG, "split.cutoff: expected a date (the test cutoff), got nothing");
+    (void)cfg;
+    if (p->cutoff == UPF_CFG_DATE_UNSET)
+        return upf_err_set(err, UPF_ERR_CONFIG, "model.cutoff: expected a date (the test cutoff), got nothing");
     if (p->horizon_days > p->window_days)
         return upf_err_set(err, UPF_ERR_CONFIG, "model.horizon_days: expected <= model.window_days (%g), got %g",
                            p->window_days, p->horizon_days);
@@ -147,6 +154,7 @@ typedef struct rowset {
     double *time;      /* (n) days from the cutoff */
     uint8_t *event;    /* (n) */
     double *recency;   /* (n) */
+    double *elapsed;   /* (n) days since the last purchase (test rows of the interval target) */
     double *n_h;       /* (n) purchase days within the horizon (test rows) */
     float *raw;        /* (n, d) unstandardized copy (test rows, for the heuristics) */
     char **names;      /* (d) borrowed from the first build (owned by the rowset) */
@@ -162,6 +170,7 @@ static void rowset_free(rowset *r)
     upf_free(r->time);
     upf_free(r->event);
     upf_free(r->recency);
+    upf_free(r->elapsed);
     upf_free(r->n_h);
     upf_free(r->raw);
     memset(r, 0, sizeof *r);
@@ -185,7 +194,8 @@ static upf_status build_at(const upf_dataset *ds, const aft_params *p, int64_t c
     fp.entropy_field = p->entropy_field;
     fp.user_attrs = p->user_attrs;
     fp.max_user_attrs = (size_t)p->max_user_attrs;
-    fp.all_users = p->population == 1;
+    fp.all_users = p->population == 1 && p->target == 0;
+    fp.attrs_only = p->target == 2;
     fp.types = types;
     return upf_lt_features_build(ds, &fp, f, err);
 }
@@ -210,13 +220,21 @@ static upf_status rowset_append(rowset *r, upf_lt_features *f, const upf_dataset
     if (e) r->event = e;
     double *rc = upf_realloc(r->recency, n * sizeof *rc);
     if (rc) r->recency = rc;
-    if (!X || !u || (f->item && !it) || !t || !e || !rc)
+    double *el = f->elapsed ? upf_realloc(r->elapsed, n * sizeof *el) : NULL;
+    if (el) r->elapsed = el;
+    if (!X || !u || (f->item && !it) || !t || !e || !rc || (f->elapsed && !el))
         return upf_err_set(err, UPF_ERR_NOMEM, "aft: out of memory for %zu rows", n);
     memcpy(r->X + r->n * d, f->X, f->n_rows * d * sizeof *X);
     memcpy(r->user + r->n, f->user, f->n_rows * sizeof *u);
     if (f->item) memcpy(r->item + r->n, f->item, f->n_rows * sizeof *it);
     memcpy(r->recency + r->n, f->recency, f->n_rows * sizeof *rc);
-    upf_lt_labels(ds, f->user, f->item, f->n_rows, cutoff, window, r->time + r->n, r->event + r->n, NULL);
+    if (f->elapsed) memcpy(r->elapsed + r->n, f->elapsed, f->n_rows * sizeof *el);
+    if (f->label) { /* gap rows: every gap is observed */
+        memcpy(r->time + r->n, f->label, f->n_rows * sizeof *t);
+        memset(r->event + r->n, 1, f->n_rows);
+    } else {
+        upf_lt_labels(ds, f->user, f->item, f->n_rows, cutoff, window, r->time + r->n, r->event + r->n, NULL);
+    }
     if (!r->names) {
         r->names = f->names;
         f->names = NULL;
@@ -306,7 +324,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     memset(&f, 0, sizeof f);
     memset(&km, 0, sizeof km);
     int dist = p->distribution == 0 ? UPF_AFT_WEIBULL : UPF_AFT_LOGLOGISTIC;
-    int64_t C = cfg->split_cutoff;
+    int64_t C = p->cutoff;
     double W = p->window_days, H = p->horizon_days;
 
     /* the test window must lie inside the data */
@@ -319,7 +337,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         upf_format_day(C, a, sizeof a);
         upf_format_day(t_max, b, sizeof b);
         st = upf_err_set(err, UPF_ERR_DATA,
-                         "split.cutoff %s + model.window_days %g runs past the last event (%s): the test labels would "
+                         "model.cutoff %s + model.window_days %g runs past the last event (%s): the test labels would "
                          "be censored by the end of the data, not by the window",
                          a, W, b);
         goto done;
@@ -328,7 +346,16 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
 
     /* ---- rows ---- */
     upf_run_progress(run, "features", 0, (double)p->train_cutoffs + 1, "cutoff");
-    for (int64_t k = 0; k < p->train_cutoffs; k++) {
+    if (p->target == 2) { /* the interval model: completed gaps before C, starting W before it */
+        upf_lt_feature_params fp = upf_lt_feature_params_default();
+        fp.cutoff = C;
+        fp.user_attrs = p->user_attrs;
+        fp.max_user_attrs = (size_t)p->max_user_attrs;
+        if ((st = upf_lt_gaps_build(ds, &fp, W, &f, err)) != UPF_OK) goto done;
+        if ((st = rowset_append(&tr, &f, ds, C, W, err)) != UPF_OK) goto done;
+        upf_lt_features_free(&f);
+    }
+    for (int64_t k = 0; p->target != 2 && k < p->train_cutoffs; k++) {
         int64_t c = C - (int64_t)llround((W + (double)k * p->cutoff_step_days) * 86400.0);
         upf_err e2;
         upf_status s2 = build_at(ds, p, c, types, &f, &e2);
@@ -346,7 +373,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         upf_run_progress(run, "features", (double)k + 1, (double)p->train_cutoffs + 1, "cutoff");
     }
     if (tr.n == 0) {
-        st = upf_err_set(err, UPF_ERR_DATA, "aft: no training rows before split.cutoff - model.window_days");
+        st = upf_err_set(err, UPF_ERR_DATA, "aft: no training rows before model.cutoff - model.window_days");
         goto done;
     }
     if ((st = build_at(ds, p, C, types, &f, err)) != UPF_OK) goto done;
@@ -445,7 +472,16 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
             goto done;
         }
         upf_aft_prediction pr;
-        upf_aft_predict(dist, d, te.X + i * d, theta, H, grid, scratch, &pr);
+        double el = p->target == 2 && te.elapsed[i] > 0.0 ? te.elapsed[i] : 0.0;
+        upf_aft_predict(dist, d, te.X + i * d, theta, H, el > 0.0 ? 0 : grid, scratch, &pr);
+        if (el > 0.0) { /* conditional on the gap being el days old already */
+            double sg = exp(theta[d + 1]);
+            pr.p_none = exp(upf_aft_cond_log_survival(dist, pr.eta, sg, el, H));
+            pr.median = upf_aft_cond_quantile(dist, pr.eta, sg, el, 0.5);
+            pr.q10 = upf_aft_cond_quantile(dist, pr.eta, sg, el, 0.1);
+            pr.q90 = upf_aft_cond_quantile(dist, pr.eta, sg, el, 0.9);
+            pr.expected = grid ? upf_aft_expected_count_elapsed(dist, pr.eta, sg, el, H, grid, scratch) : 0.0;
+        }
         surv[i] = pr.p_none;
         med[i] = pr.median;
         q10[i] = pr.q10;
@@ -455,7 +491,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         act_total += te.n_h[i];
         exp_mae += fabs(pr.expected - te.n_h[i]);
     }
-    {
+    if (p->target != 2) { /* the interval model's likelihood is over gaps, not these rows */
         upf_aft_data T = {n, d, te.X, NULL, te.time, te.event, NULL};
         METRIC("log_likelihood", upf_aft_loglik(&T, dist, 0.0, theta, NULL, NULL));
     }
@@ -489,7 +525,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
             brier_term[i] = v;
         }
         upf_km_free(&g);
-        if (p->target == 0 && (st = upf_run_per_user(run, "brier_term", te.user, brier_term, n)) != UPF_OK) {
+        if (p->target != 1 && (st = upf_run_per_user(run, "brier_term", te.user, brier_term, n)) != UPF_OK) {
             upf_err_set(err, st, "per_user: %s", upf_status_str(st));
             goto done;
         }
@@ -594,11 +630,11 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
 
     /* ---- artifacts: predictions and coefficients ---- */
     upf_sbuf_printf(&csv, "customer,%stime_days,event,p_no_purchase,median_days,q10_days,q90_days,expected,actual\n",
-                    p->target ? "item," : "");
+                    p->target == 1 ? "item," : "");
     for (size_t i = 0; i < n; i++) {
         upf_sbuf_csv_field(&csv, upf_strings_get(&ds->user_ids, (size_t)te.user[i]));
         upf_sbuf_printf(&csv, ",");
-        if (p->target) {
+        if (p->target == 1) {
             upf_sbuf_csv_field(&csv, upf_strings_get(&ds->item_ids, (size_t)te.item[i]));
             upf_sbuf_printf(&csv, ",");
         }

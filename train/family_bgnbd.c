@@ -22,6 +22,7 @@
 
 typedef struct bgnbd_params {
     int64_t calibration_end; /* model.calibration_end (date) */
+    int variant;             /* model.variant: 0 bgnbd, 1 mbgnbd */
     double holdout;          /* model.holdout (time units) */
     int time_unit;           /* model.time_unit: 0 weeks, 1 days */
     int merge_same_day;      /* model.merge_same_day */
@@ -31,6 +32,7 @@ typedef struct bgnbd_params {
 } bgnbd_params;
 
 static const char *const unit_choices[] = {"weeks", "days", NULL};
+static const char *const variant_choices[] = {"bgnbd", "mbgnbd", NULL};
 
 #define OFF(f) offsetof(bgnbd_params, f)
 
@@ -38,6 +40,10 @@ static const upf_cfg_key bgnbd_keys[] = {
     {"model.calibration_end", UPF_CFG_DATE, OFF(calibration_end), 0, 0, NULL, NULL,
      "last day of the calibration period (purchases on that day count); customers whose first purchase is "
      "later are left out",
+     0},
+    {"model.variant", UPF_CFG_ENUM, OFF(variant), 0, 0, "bgnbd", variant_choices,
+     "bgnbd: customers may drop out after each repeat purchase (Fader, Hardie & Lee 2005); mbgnbd: also right "
+     "after the first one (Batislam, Denizel & Filiztekin 2007)",
      0},
     {"model.holdout", UPF_CFG_DOUBLE, OFF(holdout), 0, 1e6, "39", NULL,
      "length of the holdout period after calibration_end, in model.time_unit (whole days)", 0},
@@ -140,11 +146,11 @@ static upf_status bgnbd_run(upf_run *run, const void *vp, upf_err *err)
     upf_run_progress(run, "bgnbd fit", 0, 1, "fit");
     upf_bgnbd_params bg;
     upf_btyd_fit_info fi;
-    if ((st = upf_bgnbd_fit(&s, &bg, &fi, err)) != UPF_OK) goto done;
+    if ((st = upf_bgnbd_fit(&s, p->variant, &bg, &fi, err)) != UPF_OK) goto done;
     double fit_s = seconds_since(&t0);
     upf_run_progress(run, "bgnbd fit", 1, 1, "fit");
-    upf_log(UPF_LOG_INFO, "bgnbd: r %.6f alpha %.6f a %.6f b %.6f, log-likelihood %.4f (%zu iterations, %.3f s)",
-            bg.r, bg.alpha, bg.a, bg.b, fi.log_likelihood, fi.iterations, fit_s);
+    upf_log(UPF_LOG_INFO, "%s: r %.6f alpha %.6f a %.6f b %.6f, log-likelihood %.4f (%zu iterations, %.3f s)",
+            variant_choices[p->variant], bg.r, bg.alpha, bg.a, bg.b, fi.log_likelihood, fi.iterations, fit_s);
     METRIC("r", bg.r);
     METRIC("alpha", bg.alpha);
     METRIC("a", bg.a);
@@ -284,6 +290,8 @@ static upf_status bgnbd_run(upf_run *run, const void *vp, upf_err *err)
     if ((st = upf_mw_meta_f64(w, UPF_M_BGNBD_R, bg.r)) || (st = upf_mw_meta_f64(w, UPF_M_BGNBD_ALPHA, bg.alpha)) ||
         (st = upf_mw_meta_f64(w, UPF_M_BGNBD_A, bg.a)) || (st = upf_mw_meta_f64(w, UPF_M_BGNBD_B, bg.b)) ||
         (st = upf_mw_meta_f64(w, UPF_M_BGNBD_UNIT_DAYS, bp.unit_days)) ||
+        (p->variant && ((st = upf_mw_meta_str(w, UPF_M_BGNBD_VARIANT, "mbgnbd")) ||
+                        (st = upf_mw_meta_set_flags(w, UPF_M_BGNBD_VARIANT, UPF_META_CRITICAL)))) ||
         (st = upf_mw_meta_i64(w, UPF_M_BGNBD_CAL_END, p->calibration_end)) ||
         (have_gg && ((st = upf_mw_meta_f64(w, UPF_M_GG_P, gg.p)) || (st = upf_mw_meta_f64(w, UPF_M_GG_Q, gg.q)) ||
                      (st = upf_mw_meta_f64(w, UPF_M_GG_GAMMA, gg.gamma)))) ||

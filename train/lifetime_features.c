@@ -43,6 +43,8 @@ void upf_lt_features_free(upf_lt_features *f)
     upf_free(f->item);
     upf_free(f->X);
     upf_free(f->recency);
+    upf_free(f->elapsed);
+    upf_free(f->label);
     memset(f, 0, sizeof *f);
 }
 
@@ -158,9 +160,9 @@ static upf_status user_layout_build(const upf_dataset *ds, const upf_lt_feature_
     upf_status st = UPF_OK;
     memset(L, 0, sizeof *L);
     L->col_age = L->col_signup = SIZE_MAX;
-    for (int c = 0; c < C_FIXED_COUNT; c++)
+    for (int c = 0; c < C_FIXED_COUNT && !p->attrs_only; c++)
         if ((st = names_add(names, fixed_names[c])) != UPF_OK) return st;
-    L->types = (p->types ? p->types : upf_lt_types_before(ds, p->cutoff)) & ~1u;
+    L->types = p->attrs_only ? 0u : (p->types ? p->types : upf_lt_types_before(ds, p->cutoff)) & ~1u;
     L->col_activity = names->n;
     for (int t = 1; t < UPF_EV_TYPE_COUNT; t++) {
         if (!(L->types & (1u << t))) continue;
@@ -171,11 +173,11 @@ static upf_status user_layout_build(const upf_dataset *ds, const upf_lt_feature_
             if ((st = names_add(names, buf)) != UPF_OK) return st;
         }
     }
-    if (ds->user_birthday) {
+    if (ds->user_birthday && !p->attrs_only) {
         L->col_age = names->n;
         if ((st = names_add(names, "age_years")) || (st = names_add(names, "has_age"))) return st;
     }
-    if (ds->user_signup) {
+    if (ds->user_signup && !p->attrs_only) {
         L->col_signup = names->n;
         if ((st = names_add(names, "log_signup_days")) || (st = names_add(names, "has_signup"))) return st;
     }
@@ -197,22 +199,45 @@ static upf_status user_layout_build(const upf_dataset *ds, const upf_lt_feature_
         qsort(ac, na, sizeof *ac, cmp_attr_count);
         size_t m = 0;
         while (m < na && m < p->max_user_attrs && ac[m].count > 0) m++;
+        /* reference coding: the levels of a "field=value" attribute sum to one
+         * for users who have the field, so the most common level of each field
+         * with two or more kept levels is left out (the intercept carries it) */
+        uint8_t *drop = upf_calloc(m ? m : 1, 1);
         L->attr_of_col = upf_malloc((m ? m : 1) * sizeof *L->attr_of_col);
-        if (!L->attr_of_col) {
+        if (!drop || !L->attr_of_col) {
+            upf_free(drop);
             upf_free(ac);
             return UPF_ERR_NOMEM;
         }
         for (size_t c = 0; c < m; c++) {
-            L->attr_of_col[c] = ac[c].attr;
-            L->col_of_attr[ac[c].attr] = (int32_t)c;
+            const char *nc = upf_strings_get(&ua->names, (size_t)ac[c].attr), *eq = strchr(nc, '=');
+            size_t fl = eq ? (size_t)(eq - nc) : 0, levels = 0, first = c;
+            if (!eq) continue;
+            for (size_t k = 0; k < m; k++) {
+                const char *nk = upf_strings_get(&ua->names, (size_t)ac[k].attr);
+                if (strncmp(nk, nc, fl + 1) == 0) {
+                    if (levels == 0) first = k;
+                    levels++;
+                }
+            }
+            if (levels >= 2 && first == c) drop[c] = 1;
+        }
+        size_t kept = 0;
+        for (size_t c = 0; c < m; c++) {
+            if (drop[c]) continue;
+            L->attr_of_col[kept] = ac[c].attr;
+            L->col_of_attr[ac[c].attr] = (int32_t)kept;
+            kept++;
             char buf[256];
             snprintf(buf, sizeof buf, "user_%s", upf_strings_get(&ua->names, (size_t)ac[c].attr));
             if ((st = names_add(names, buf)) != UPF_OK) {
+                upf_free(drop);
                 upf_free(ac);
                 return st;
             }
         }
-        L->n_attr_cols = m;
+        upf_free(drop);
+        L->n_attr_cols = kept;
         upf_free(ac);
     }
     L->n_cols = names->n;
@@ -248,7 +273,8 @@ static upf_status ibuf_push(ibuf *b, int32_t x)
 
 /* Fills row x (n_cols) for user u; returns 0 when the user does not qualify. */
 static int user_row(const upf_dataset *ds, const upf_lt_feature_params *p, const user_layout *L,
-                    const uint8_t *emask, int32_t u, float *x, double *recency_out, ibuf *attrs, upf_status *st)
+                    const uint8_t *emask, int32_t u, float *x, double *recency_out, double *elapsed_out, ibuf *attrs,
+                    upf_status *st)
 {
     int64_t c = p->cutoff, b = ds->user_ptr[u], e_end = ds->user_ptr[u + 1];
     int64_t e = b;
@@ -258,6 +284,7 @@ static int user_row(const upf_dataset *ds, const upf_lt_feature_params *p, const
     int64_t last_day = 0, prev_day = 0;
     double spend = 0.0, ipi_sum = 0.0, ipi_sq = 0.0, ipi_last = 0.0;
     double trend_a = 0.0, trend_b = 0.0;
+    int64_t last_t = 0;
     int any_purchase = 0;
     for (int64_t k = b; k < e; k++)
         if (ds->ev_type[k] == UPF_EV_PURCHASE) any_purchase = 1;
@@ -284,6 +311,7 @@ static int user_row(const upf_dataset *ds, const upf_lt_feature_params *p, const
                 if (emask[ds->item_attrs.index[a]] && (*st = ibuf_push(attrs, ds->item_attrs.index[a])) != UPF_OK)
                     return 0;
         if (type != UPF_EV_PURCHASE) continue;
+        last_t = t;
         double v = ds->ev_value ? (double)ds->ev_value[k] : 0.0;
         if (isfinite(v) && v > 0.0) spend += v;
         int64_t d = day_of(t);
@@ -302,8 +330,10 @@ static int user_row(const upf_dataset *ds, const upf_lt_feature_params *p, const
     /* recency runs from the start of the last purchase day, so it is >= 0 and a
      * purchase earlier on the cutoff's own day gives less than one day */
     *recency_out = n_days ? recency : -1.0;
+    *elapsed_out = n_days ? (double)(c - last_t) / DAY : -1.0;
     double ipi_mean = n_ipi ? ipi_sum / (double)n_ipi : 0.0;
     double ipi_var = n_ipi ? fmax(ipi_sq / (double)n_ipi - ipi_mean * ipi_mean, 0.0) : 0.0;
+    if (p->attrs_only) goto attrs;
     x[C_RECENCY] = (float)log1p(recency);
     x[C_FREQUENCY] = (float)log1p((double)n_days);
     x[C_MONETARY] = (float)log1p(n_days ? spend / (double)n_days : 0.0);
@@ -323,6 +353,7 @@ static int user_row(const upf_dataset *ds, const upf_lt_feature_params *p, const
         x[L->col_signup] = (float)log1p((double)(c - ds->user_signup[u]) / DAY);
         x[L->col_signup + 1] = 1.0f;
     }
+attrs:;
     const upf_attrs *ua = &ds->user_attrs;
     for (int64_t a = L->n_attr_cols ? ua->ptr[u] : 0; L->n_attr_cols && a < ua->ptr[u + 1]; a++) {
         int32_t col = L->col_of_attr[ua->index[a]];
@@ -369,18 +400,20 @@ upf_status upf_lt_features_build(const upf_dataset *ds, const upf_lt_feature_par
     out->X = upf_malloc(cells * sizeof *out->X);
     out->user = upf_malloc((nu ? nu : 1) * sizeof *out->user);
     out->recency = upf_malloc((nu ? nu : 1) * sizeof *out->recency);
+    out->elapsed = upf_malloc((nu ? nu : 1) * sizeof *out->elapsed);
     row = upf_malloc((d ? d : 1) * sizeof *row);
-    if (!out->X || !out->user || !out->recency || !row) goto nomem;
+    if (!out->X || !out->user || !out->recency || !out->elapsed || !row) goto nomem;
     size_t n = 0;
     for (size_t u = 0; u < nu; u++) {
-        double rec = 0.0;
-        if (!user_row(ds, p, &L, emask, (int32_t)u, row, &rec, &attrs, &st)) {
+        double rec = 0.0, ela = 0.0;
+        if (!user_row(ds, p, &L, emask, (int32_t)u, row, &rec, &ela, &attrs, &st)) {
             if (st != UPF_OK) goto nomem;
             continue;
         }
         memcpy(out->X + n * d, row, d * sizeof *row);
         out->user[n] = (int32_t)u;
         out->recency[n] = rec;
+        out->elapsed[n] = ela;
         n++;
     }
     if (n == 0) {
@@ -402,6 +435,86 @@ done:
     user_layout_free(&L);
     upf_free(attrs.v);
     upf_free(emask);
+    upf_free(row);
+    return st;
+}
+
+/* ---- gap rows (the interval model) ---- */
+
+upf_status upf_lt_gaps_build(const upf_dataset *ds, const upf_lt_feature_params *p, double margin_days,
+                             upf_lt_features *out, upf_err *err)
+{
+    upf_status st = UPF_OK;
+    user_layout L;
+    name_list names = {0, 0, NULL};
+    ibuf attrs = {0, 0, NULL};
+    float *row = NULL;
+    memset(out, 0, sizeof *out);
+    memset(&L, 0, sizeof L);
+    if ((st = check_feature_params(ds, p, err)) != UPF_OK) return st;
+    if (!(margin_days >= 0.0))
+        return upf_err_set(err, UPF_ERR_ARG, "lifetime gaps: margin_days must be >= 0 (got %g)", margin_days);
+    upf_lt_feature_params q = *p;
+    q.attrs_only = 1;
+    if ((st = user_layout_build(ds, &q, &L, &names)) != UPF_OK) goto nomem;
+    int64_t start_before = p->cutoff - (int64_t)llround(margin_days * DAY);
+    /* count first: the gaps between distinct purchase times, starting before start_before */
+    size_t n = 0;
+    for (size_t u = 0; u < ds->n_users; u++) {
+        int64_t prev = INT64_MIN;
+        for (int64_t k = ds->user_ptr[u]; k < ds->user_ptr[u + 1] && ds->ev_time[k] < p->cutoff; k++) {
+            if (ds->ev_type[k] != UPF_EV_PURCHASE || ds->ev_time[k] == prev) continue;
+            n += prev != INT64_MIN && prev < start_before;
+            prev = ds->ev_time[k];
+        }
+    }
+    if (n == 0) {
+        st = upf_err_set(err, UPF_ERR_DATA, "lifetime gaps: no purchase is followed by another before the cutoff");
+        goto done;
+    }
+    size_t d = L.n_cols, cells = 0;
+    if (upf_mul_size(n, d ? d : 1, &cells)) goto nomem;
+    out->X = upf_malloc(cells * sizeof *out->X);
+    out->user = upf_malloc(n * sizeof *out->user);
+    out->recency = upf_malloc(n * sizeof *out->recency);
+    out->label = upf_malloc(n * sizeof *out->label);
+    row = upf_malloc((d ? d : 1) * sizeof *row);
+    if (!out->X || !out->user || !out->recency || !out->label || !row) goto nomem;
+    size_t r = 0;
+    for (size_t u = 0; u < ds->n_users; u++) {
+        int64_t prev = INT64_MIN;
+        int have_row = 0;
+        for (int64_t k = ds->user_ptr[u]; k < ds->user_ptr[u + 1] && ds->ev_time[k] < p->cutoff; k++) {
+            if (ds->ev_type[k] != UPF_EV_PURCHASE || ds->ev_time[k] == prev) continue;
+            if (prev != INT64_MIN && prev < start_before) {
+                if (!have_row) {
+                    double rec = 0.0, ela = 0.0;
+                    user_row(ds, &q, &L, NULL, (int32_t)u, row, &rec, &ela, &attrs, &st);
+                    if (st != UPF_OK) goto nomem;
+                    have_row = 1;
+                }
+                memcpy(out->X + r * d, row, d * sizeof *row);
+                out->user[r] = (int32_t)u;
+                out->label[r] = (double)(ds->ev_time[k] - prev) / DAY;
+                out->recency[r] = -1.0;
+                r++;
+            }
+            prev = ds->ev_time[k];
+        }
+    }
+    out->n_rows = r;
+    out->n_cols = d;
+    out->names = names.v;
+    names.v = NULL;
+    names.n = 0;
+    goto done;
+nomem:
+    st = upf_err_set(err, UPF_ERR_NOMEM, "lifetime gaps: out of memory");
+done:
+    if (st != UPF_OK) upf_lt_features_free(out);
+    names_free(&names);
+    user_layout_free(&L);
+    upf_free(attrs.v);
     upf_free(row);
     return st;
 }

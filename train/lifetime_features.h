@@ -25,11 +25,14 @@
  *                     `entropy_field` ("category=...") or every "field=value"
  *   age_years, log_signup_days   when the dataset has birthdays / signups
  *   user attributes   numeric ones as is, "field=value" ones as 0/1, the
- *                     max_user_attrs most common (when user_attrs is on)
+ *                     max_user_attrs most common (when user_attrs is on);
+ *                     for a field with two or more kept levels the most
+ *                     common level is the reference and has no column
  * No column is a linear function of others ("overdue" = log_recency -
  * ipi_mean would be, whenever there is an interval): the AFT fit sees a
  * design of full rank up to the user attributes' one-hot levels.
- * Entry points: upf_lt_features_build, upf_lt_labels, upf_ba_pairs_build.
+ * Entry points: upf_lt_features_build, upf_lt_gaps_build, upf_lt_labels,
+ * upf_ba_pairs_build.
  */
 #ifndef UPF_LIFETIME_FEATURES_H
 #define UPF_LIFETIME_FEATURES_H
@@ -51,6 +54,7 @@ typedef struct upf_lt_feature_params {
     int user_attrs;               /* 1: add user attributes as columns */
     size_t max_user_attrs;        /* cap on user attribute columns */
     int all_users;                /* 0: users with a purchase before cutoff; 1: any event before it */
+    int attrs_only;               /* 1: only the user attribute columns (the interval model's rows) */
     uint32_t types;               /* bitmask (1 << upf_event_type) of activity column types; 0 = the
                                      types seen before the cutoff (pass the training cutoff's mask
                                      when building test rows so the columns agree) */
@@ -70,6 +74,8 @@ typedef struct upf_lt_features {
     float *X;             /* (n_rows, n_cols) raw values, row-major */
     char **names;         /* (n_cols) column names (owned) */
     double *recency;      /* (n_rows) days since the last purchase day (of the item), < 0 if none */
+    double *elapsed;      /* (n_rows) days since the last purchase's exact time, < 0 if none; user rows only */
+    double *label;        /* (n_rows) the gap in days, for gap rows only (else NULL) */
 } upf_lt_features;
 
 void upf_lt_features_free(upf_lt_features *f); /* frees members, zeroes; accepts a zeroed struct */
@@ -79,6 +85,17 @@ void upf_lt_features_free(upf_lt_features *f); /* frees members, zeroes; accepts
  * *out is zeroed. */
 upf_status upf_lt_features_build(const upf_dataset *ds, const upf_lt_feature_params *p, upf_lt_features *out,
                                  upf_err *err);
+
+/* Gap rows for the interval model: one row per completed gap between two
+ * purchases (distinct timestamps; lines of one basket share one) of a user,
+ * both before the cutoff, the first one at least margin_days before it (so
+ * gaps up to margin_days long are not cut off by the cutoff: without it the
+ * sample would favour short gaps). label = the gap in days; columns: the
+ * user attributes only (as in attrs_only), so the same columns describe the
+ * user at any time. The user's open gap at the cutoff is not a row: with
+ * dropout it may never close (the BG/NBD family models that part). */
+upf_status upf_lt_gaps_build(const upf_dataset *ds, const upf_lt_feature_params *p, double margin_days,
+                             upf_lt_features *out, upf_err *err);
 
 /* Labels for rows (user, and item when item != NULL): time from the cutoff
  * to the first purchase (of that item) in [cutoff, cutoff + window_days),

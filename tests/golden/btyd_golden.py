@@ -3,7 +3,7 @@
 
 - Gauss 2F1 and the BG/NBD conditional expectation: 40-digit `decimal`
   arithmetic (plain series, summed until terms fall below 1e-35).
-- BG/NBD and Gamma-Gamma log-likelihoods: the papers' formulas as products of
+- BG/NBD, MBG/NBD and Gamma-Gamma log-likelihoods: the papers' formulas as products of
   gamma functions (math.lgamma), without the log-sum-exp rearrangement.
 - Pareto/NBD log-likelihood: the integral form of the "died in (t_x, T]" part,
   int_{t_x}^{T} s (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau, by composite
@@ -39,6 +39,29 @@ def bgnbd_ll(r, al, a, b, x, tx, T):
     if x > 0:
         t2 = math.exp(lbeta(a + 1, b + x - 1) - lbeta(a, b) + nbd - (r + x) * math.log(al + tx))
     return math.log(t1 + t2)
+
+
+def mbgnbd_ll(r, al, a, b, x, tx, T):
+    """Batislam, Denizel & Filiztekin (2007) eq. (5): dropout possible right after the first purchase."""
+    lbeta = lambda p, q: math.lgamma(p) + math.lgamma(q) - math.lgamma(p + q)
+    nbd = math.lgamma(r + x) - math.lgamma(r) + r * math.log(al)
+    t1 = math.exp(lbeta(a, b + x + 1) - lbeta(a, b) + nbd - (r + x) * math.log(al + T))
+    t2 = math.exp(lbeta(a + 1, b + x) - lbeta(a, b) + nbd - (r + x) * math.log(al + tx))
+    return math.log(t1 + t2)
+
+
+def mbgnbd_palive(r, al, a, b, x, tx, T):
+    return 1.0 / (1.0 + a / (b + x) * ((al + T) / (al + tx)) ** (r + x))
+
+
+def mbgnbd_expected(r, al, a, b, x, tx, T, t):
+    r, al, a, b, x, tx, T, t = (D(str(v)) for v in (r, al, a, b, x, tx, T, t))
+    z = t / (al + T + t)
+    f = hyp2f1_dec(r + x, b + x + 1, a + b + x, z)
+    g = ((al + T) / (al + T + t)) ** (r + x) * f
+    num = (a + b + x) / (a - 1) * (1 - g)
+    den = 1 + a / (b + x) * ((al + T) / (al + tx)) ** (r + x)
+    return float(num / den)
 
 
 def bgnbd_palive(r, al, a, b, x, tx, T):
@@ -111,6 +134,9 @@ def main():
     print(c_array("golden_bgnbd_ll", [bgnbd_ll(*p, *c) for p in BG for c in CUSTOMERS]))
     print(c_array("golden_bgnbd_palive", [bgnbd_palive(*p, *c) for p in BG for c in CUSTOMERS]))
     print(c_array("golden_bgnbd_expected", [bgnbd_expected(*p, *c, 39.0) for p in BG for c in CUSTOMERS]))
+    print(c_array("golden_mbgnbd_ll", [mbgnbd_ll(*p, *c) for p in BG for c in CUSTOMERS]))
+    print(c_array("golden_mbgnbd_palive", [mbgnbd_palive(*p, *c) for p in BG for c in CUSTOMERS]))
+    print(c_array("golden_mbgnbd_expected", [mbgnbd_expected(*p, *c, 39.0) for p in BG for c in CUSTOMERS]))
     print(c_array("golden_pnbd_ll", [pnbd_ll(*p, *c) for p in PN for c in CUSTOMERS]))
     print(c_array("golden_gg_ll", [gg_ll(*g, *s) for g in GG for s in SPEND]))
     print(c_array("golden_gg_expected", [gg_expected(*g, *s) for g in GG for s in SPEND]))
