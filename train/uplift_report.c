@@ -22,7 +22,11 @@
 void upf_ur_sanitize(const char *name, char *out, size_t n)
 {
     size_t j = 0;
-    for (; name && name[j] && j + 1 < n; j++) out[j] = name[j] == '.' ? '_' : name[j];
+    for (; name && name[j] && j + 1 < n; j++) {
+        unsigned char ch = (unsigned char)name[j];
+        int keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+        out[j] = keep ? (char)ch : '_';
+    }
     out[j] = '\0';
 }
 
@@ -50,7 +54,7 @@ static void flat_name(size_t f, const upf_ur_params *p, char *out, size_t n)
     }
     size_t j = (f - 5) % p->n_k;
     int by_group = f - 5 >= p->n_k;
-    snprintf(out, n, "uplift@%g%%%s", p->k[j] * 100.0, by_group ? "_by_group" : "");
+    snprintf(out, n, "uplift@%gpct%s", p->k[j] * 100.0, by_group ? "_by_group" : "");
 }
 
 /* ---- the evaluation ---- */
@@ -199,7 +203,8 @@ upf_status upf_ur_evaluate(upf_run *run, const upf_ur_rows *R, const upf_ur_mode
             char prefix[96];
             if (models[m].name[0]) snprintf(prefix, sizeof prefix, "baseline_%s.", models[m].name);
             else prefix[0] = '\0';
-            for (size_t k = 0; k <= K; k++) {
+            for (size_t kk = 0; kk <= K; kk++) {
+                size_t k = kk == 0 ? K : kk - 1; /* the mean over arms first: the headline leads metrics.json */
                 if (k < K) upf_ur_sanitize(R->arm_names[k + 1], arm, sizeof arm);
                 for (size_t f = 0; f < F; f++) {
                     double lo = NAN, hi = NAN;

@@ -20,7 +20,8 @@
  *   policy.gain_vs_best_single(_ci) best_arm - the best policy.all
  *   policy.share.<a>               share of users the policy sends to arm a
  * with X in qini_coefficient, qini_area, auuc, auuc_gain, ate,
- * uplift@K% and uplift@K%_by_group.
+ * uplift@Kpct and uplift@Kpct_by_group (K percent of the users targeted).
+ * Arm names are sanitized (upf_ur_sanitize) so every path can be gated.
  */
 #ifndef UPF_UPLIFT_REPORT_H
 #define UPF_UPLIFT_REPORT_H
@@ -72,7 +73,9 @@ upf_status upf_ur_balance(upf_run *run, const float *X, size_t n, size_t d, cons
  * asked for, path_ci.ci_low / .ci_high. */
 upf_status upf_ur_metric_ci(upf_run *run, const char *path, double value, double lo, double hi, upf_err *err);
 
-/* A copy of name usable inside a dotted metric path: '.' becomes '_'. */
+/* A copy of name usable inside a dotted metric path and a gate: every byte
+ * but ASCII letters, digits, '-' and '_' becomes '_' ("Mens E-Mail" ->
+ * "Mens_E-Mail"). */
 void upf_ur_sanitize(const char *name, char *out, size_t n);
 
 #endif
