@@ -39,6 +39,7 @@ typedef struct uplift_params {
     int64_t max_user_attrs;   /* features.max_user_attrs */
     int history;              /* features.history: 0 auto, 1 on, 2 off */
     upf_cfg_doubles windows;  /* features.windows */
+    upf_cfg_strings item_fields; /* features.item_fields */
     int optimizer;            /* train.optimizer: 0 adam, 1 newton */
     int64_t epochs;           /* train.epochs */
     int64_t batch_size;       /* train.batch_size */
@@ -82,6 +83,10 @@ static const upf_cfg_key uplift_keys[] = {
      0},
     {"features.windows", UPF_CFG_DOUBLE_LIST, OFF(windows), 0, 3650, "[7, 30, 90]", NULL,
      "history: activity windows in days (at most 8)", UPF_CFG_MIN_EXCL},
+    {"features.item_fields", UPF_CFG_STRING_LIST, OFF(item_fields), 0, 0, "[]", NULL,
+     "item attribute fields with numeric values (price_band=3): per field the mean over the items each user bought, "
+     "and over those viewed or carted, before the send (price sensitivity for a coupon); needs a send time",
+     0},
     {"train.optimizer", UPF_CFG_ENUM, OFF(optimizer), 0, 0, "adam", optimizer_choices,
      "adam: mini-batch Adam with BLAS-scored batches; newton: full-batch Newton/IRLS to the exact optimum (small d)",
      0},
@@ -90,7 +95,7 @@ static const upf_cfg_key uplift_keys[] = {
     {"train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.05", NULL, "adam: step size, decayed as lr / sqrt(1 + epoch)",
      UPF_CFG_MIN_EXCL},
     {"train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 1e6, "0.0001", NULL,
-     "ridge penalty (l2/2)|beta|^2 on the standardized feature weights (not the intercepts), the loss being a mean "
+     "ridge penalty (l2/2) sum beta_j^2 on the standardized feature weights (not the intercepts), the loss being a mean "
      "over rows",
      0},
     {"eval.bootstrap", UPF_CFG_INT, OFF(bootstrap), 0, 100000, "200", NULL,
@@ -405,6 +410,8 @@ static upf_status uplift_run(upf_run *run, const void *vp, upf_err *err)
         fp.history = p->history == 0 ? 2 : p->history == 1 ? 1 : 0;
         fp.n_windows = p->windows.n;
         for (size_t j = 0; j < p->windows.n; j++) fp.windows_days[j] = p->windows.v[j];
+        fp.item_fields = (const char *const *)p->item_fields.v;
+        fp.n_item_fields = p->item_fields.n;
         fp.cutoff = UPF_TIME_MISSING;
         if (c->time)
             for (size_t r = 0; r < n; r++) {

@@ -3,6 +3,8 @@
  */
 #include "uplift_features.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,7 @@ upf_status upf_uplift_features_build(const upf_dataset *ds, const int32_t *users
     size_t n_attrs = A->n_rows ? A->names.n : 0, n_sel = 0, d_hist = 0, d = 0, cells = 0;
     attr_count *cnt = NULL;
     int32_t *col_of = NULL, *hist_row = NULL;
+    double *item_val = NULL; /* (n_item_fields, n_items) NaN where the item has no value */
     upf_lt_features lf;
     memset(&lf, 0, sizeof lf);
     for (size_t r = 0; r < n; r++)
@@ -109,7 +112,30 @@ upf_status upf_uplift_features_build(const upf_dataset *ds, const int32_t *users
         for (size_t r = 0; r < lf.n_rows; r++) hist_row[lf.user[r]] = (int32_t)r;
     }
 
-    d = n_sel + d_hist;
+    /* ---- numeric item attribute fields over the users' items before the cutoff ---- */
+    size_t d_item = 0;
+    if (p->n_item_fields && p->cutoff != UPF_TIME_MISSING && ds->n_events > 0 && ds->item_attrs.n_rows) {
+        d_item = 2 * p->n_item_fields;
+        if (!(item_val = upf_malloc(ds->n_items * p->n_item_fields * sizeof *item_val))) goto nomem;
+        const upf_attrs *IA = &ds->item_attrs;
+        for (size_t f = 0; f < p->n_item_fields; f++) {
+            size_t L = strlen(p->item_fields[f]);
+            double *v = item_val + f * ds->n_items;
+            for (size_t i = 0; i < ds->n_items; i++) {
+                v[i] = (double)NAN;
+                if (i >= IA->n_rows) continue;
+                for (int64_t e = IA->ptr[i]; e < IA->ptr[i + 1]; e++) {
+                    const char *nm = upf_strings_get(&IA->names, (size_t)IA->index[e]);
+                    if (strncmp(nm, p->item_fields[f], L) == 0 && nm[L] == '=') {
+                        char *end = NULL;
+                        double x = strtod(nm + L + 1, &end);
+                        if (end && *end == '\0' && end != nm + L + 1) v[i] = x;
+                    }
+                }
+            }
+        }
+    }
+    d = n_sel + d_hist + d_item;
     if (upf_mul_size(n, d ? d : 1, &cells)) {
         st = upf_err_set(err, UPF_ERR_ARG, "uplift features: %zu rows x %zu columns overflow", n, d);
         goto done;
@@ -123,7 +149,13 @@ upf_status upf_uplift_features_build(const upf_dataset *ds, const int32_t *users
         if (col_of && col_of[a] >= 0 && !(out->names[col_of[a]] = upf_strdup(upf_strings_get(&A->names, a)))) goto nomem;
     for (size_t j = 0; j + 1 < d_hist; j++)
         if (!(out->names[n_sel + j] = upf_strdup(lf.names[j]))) goto nomem;
-    if (d_hist && !(out->names[d - 1] = upf_strdup("has_history"))) goto nomem;
+    if (d_hist && !(out->names[n_sel + d_hist - 1] = upf_strdup("has_history"))) goto nomem;
+    for (size_t f = 0; f < p->n_item_fields && d_item; f++)
+        for (int k = 0; k < 2; k++) {
+            char nm[300];
+            snprintf(nm, sizeof nm, "%s_%s", p->item_fields[f], k ? "viewed" : "bought");
+            if (!(out->names[n_sel + d_hist + 2 * f + (size_t)k] = upf_strdup(nm))) goto nomem;
+        }
     for (size_t r = 0; r < n; r++) {
         size_t u = (size_t)users[r];
         float *x = out->X + r * d;
@@ -132,8 +164,34 @@ upf_status upf_uplift_features_build(const upf_dataset *ds, const int32_t *users
                 if (col_of[A->index[e]] >= 0) x[col_of[A->index[e]]] = A->value[e];
         if (d_hist && hist_row[u] >= 0) {
             memcpy(x + n_sel, lf.X + (size_t)hist_row[u] * lf.n_cols, lf.n_cols * sizeof *x);
-            x[d - 1] = 1.0f;
+            x[n_sel + d_hist - 1] = 1.0f;
         }
+        for (size_t f = 0; f < p->n_item_fields && d_item; f++) {
+            const double *v = item_val + f * ds->n_items;
+            double s2[2] = {0, 0}, c2[2] = {0, 0};
+            for (int64_t e = ds->user_ptr[u]; e < ds->user_ptr[u + 1] && ds->ev_time[e] < p->cutoff; e++) {
+                int32_t it = ds->ev_item[e];
+                int ty = ds->ev_type[e];
+                if (it < 0 || isnan(v[it])) continue;
+                int k = ty == UPF_EV_PURCHASE ? 0 : (ty == UPF_EV_VIEW || ty == UPF_EV_CART) ? 1 : -1;
+                if (k < 0) continue;
+                s2[k] += v[it];
+                c2[k] += 1.0;
+            }
+            for (int k = 0; k < 2; k++) x[n_sel + d_hist + 2 * f + (size_t)k] = c2[k] > 0 ? (float)(s2[k] / c2[k]) : NAN;
+        }
+    }
+    /* users without such items: the mean of those with one (a neutral value after centering) */
+    for (size_t j = n_sel + d_hist; j < d; j++) {
+        double sum = 0, have = 0;
+        for (size_t r = 0; r < n; r++)
+            if (!isnan(out->X[r * d + j])) {
+                sum += (double)out->X[r * d + j];
+                have += 1;
+            }
+        float fill = have > 0 ? (float)(sum / have) : 0.0f;
+        for (size_t r = 0; r < n; r++)
+            if (isnan(out->X[r * d + j])) out->X[r * d + j] = fill;
     }
     goto done;
 nomem:
@@ -143,6 +201,7 @@ done:
     upf_free(cnt);
     upf_free(col_of);
     upf_free(hist_row);
+    upf_free(item_val);
     upf_lt_features_free(&lf);
     return st;
 }

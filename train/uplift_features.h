@@ -3,7 +3,9 @@
  * value, a categorical "field=value" attribute as a 0/1 column, i.e. one-hot
  * by construction) and, when the users have event histories, the lifetime
  * features of train/lifetime_features.h computed at the campaign's send time
- * from the events strictly before it (no leakage), plus a has_history flag.
+ * from the events strictly before it (no leakage), plus a has_history flag,
+ * and the mean of numeric item attributes (a price band: price
+ * sensitivity) over the items each user bought or looked at before it.
  *
  * Raw values here; the family standardizes them on the training rows
  * (upf_aft_standardize) and records center and scale in the model file.
@@ -27,6 +29,12 @@ typedef struct upf_uplift_feature_params {
     int64_t cutoff;            /* history: events with time < cutoff; UPF_TIME_MISSING: history off */
     size_t n_windows;          /* history activity windows (days), at most 8 */
     double windows_days[8];
+    const char *const *item_fields; /* (n_item_fields) item attribute fields with numeric values
+                                       ("price_band=3"): per field two columns, <field>_bought and
+                                       <field>_viewed, the mean value over the items the user bought /
+                                       viewed or carted before the cutoff (users without one get the
+                                       mean of those with one); needs the cutoff */
+    size_t n_item_fields;
 } upf_uplift_feature_params;
 
 upf_uplift_feature_params upf_uplift_feature_params_default(void); /* attrs on, 64; history auto; 7, 30, 90 days */
