@@ -142,6 +142,7 @@ typedef struct upf_kind_state {
     double bg_r, bg_alpha, bg_a, bg_b, gg_p, gg_q, gg_gamma;
     int has_gg;
     int uplift_method;
+    int uplift_identity;            /* uplift.link "identity": no sigmoid */
     size_t n_arms, n_rows;
     const float *uplift_w;          /* (n_rows, n_features + 1) */
 } upf_kind_state;

@@ -74,6 +74,7 @@ static const upf_kind_meta_spec uplift_meta[] = {
     { UPF_M_UPLIFT_METHOD, UPF_META_STR, UPF_KIND_REQUIRED },
     { UPF_M_UPLIFT_ARMS, UPF_META_STR_ARRAY, UPF_KIND_REQUIRED },
     { UPF_M_UPLIFT_OUTCOME, UPF_META_STR, UPF_KIND_OPTIONAL },
+    { UPF_M_UPLIFT_LINK, UPF_META_STR, UPF_KIND_OPTIONAL },
     { UPF_M_AFT_FEATURES, UPF_META_STR_ARRAY, UPF_KIND_REQUIRED },
     { UPF_M_AFT_CENTER, UPF_META_F64_ARRAY, UPF_KIND_REQUIRED },
     { UPF_M_AFT_SCALE, UPF_META_F64_ARRAY, UPF_KIND_REQUIRED },
@@ -399,11 +400,15 @@ static upf_status check_uplift(upf_model *m, upf_err *err)
     if ((st = check_features(m, err))) return st;
     ks->n_arms = str_array_count(m, UPF_M_UPLIFT_ARMS);
     if (ks->n_arms < 2) return kfail(m, err, "uplift.arms has %zu arms (expected >= 2, arm 0 the control)", ks->n_arms);
+    ks->uplift_identity = 0;
+    if (upf_model_find_meta(m, UPF_M_UPLIFT_LINK)) {
+        if (str_is(m, UPF_M_UPLIFT_LINK, "identity")) ks->uplift_identity = 1;
+        else if (!str_is(m, UPF_M_UPLIFT_LINK, "logit"))
+            return kfail(m, err, "uplift.link must be \"logit\" or \"identity\"");
+    }
     upf_tensor_view w;
     tensor_get(m, UPF_T_UPLIFT_WEIGHTS, &w);
-    size_t rows = ks->uplift_method == UPF_UPLIFT_CLASS_TRANSFORM ? 1 : ks->n_arms;
-    if (ks->uplift_method == UPF_UPLIFT_CLASS_TRANSFORM && ks->n_arms != 2)
-        return kfail(m, err, "class_transform needs exactly 2 arms, uplift.arms has %zu", ks->n_arms);
+    size_t rows = ks->uplift_method == UPF_UPLIFT_CLASS_TRANSFORM ? ks->n_arms - 1 : ks->n_arms;
     char expect[96];
     snprintf(expect, sizeof expect, "(%zu rows for method %s, n_features + 1 = %zu)", rows,
              ks->uplift_method == UPF_UPLIFT_CLASS_TRANSFORM ? "class_transform" : "with one row per arm",

@@ -87,13 +87,23 @@ extern "C" {
  *   interaction:     n_rows = n_arms; p_0 = sigmoid(x . w[0]),
  *                    p_k = sigmoid(x . w[0] + x . w[k]) (Lo 2002, one model
  *                    with treatment x feature terms)
- *   class_transform: n_rows = 1, n_arms = 2; p = P(z = 1 | x) for
- *                    z = y t + (1 - y)(1 - t) (Jaskowski & Jaroszewicz 2012),
- *                    uplift = 2p - 1 (balanced assignment); no per-arm p. */
+ *   class_transform: n_rows = n_arms - 1 (row k - 1 for arm k); p = P(z = 1 | x)
+ *                    for z = y t + (1 - y)(1 - t) (Jaskowski & Jaroszewicz
+ *                    2012), trained on arms 0 and k with the assignment
+ *                    balanced by row weights, so uplift_k = 2p - 1; no
+ *                    per-arm p. (Files before the multi-arm form had
+ *                    n_arms = 2 and one row: the same rule.)
+ * uplift.link (optional): "logit" (the default: the rules above) or
+ * "identity" for continuous outcomes (linear models): p_k is the linear
+ * predictor itself (the expected outcome) and a class_transform row
+ * predicts the uplift directly (the transformed outcome of Athey & Imbens
+ * 2015). Written only for identity and flagged CRITICAL, so a reader that
+ * predates it refuses the file instead of applying a sigmoid. */
 #define UPF_T_UPLIFT_WEIGHTS "uplift_weights"       /* F32 (n_rows, n_features + 1) */
 #define UPF_M_UPLIFT_METHOD "uplift.method"         /* STR "two_model" | "class_transform" | "interaction" */
 #define UPF_M_UPLIFT_ARMS "uplift.arms"             /* STR_ARRAY (n_arms), arm 0 the control */
 #define UPF_M_UPLIFT_OUTCOME "uplift.outcome"       /* STR */
+#define UPF_M_UPLIFT_LINK "uplift.link"             /* STR "logit" | "identity", optional (CRITICAL when written) */
 /* features.names / features.center / features.scale as for AFT */
 
 /* ---- written by `upfunnel export` ---- */

@@ -183,20 +183,22 @@ upf_status upf_serve_uplift(const upf_model *m, const double *x, size_t n_x, dou
     for (size_t i = 0; i < n_x; i++)
         if (!isfinite(x[i])) return upf_err_set(err, UPF_ERR_ARG, "uplift: feature %zu is not finite", i);
     const float *w = ks->uplift_w;
+    int ident = ks->uplift_identity;
     if (ks->uplift_method == UPF_UPLIFT_CLASS_TRANSFORM) {
-        double pz = upf_score_sigmoid(upf_score_linear_std_f32w(x, ks->center, ks->scale, w, F));
-        if (uplift) {
-            uplift[0] = 0.0;
-            uplift[1] = 2.0 * pz - 1.0;
+        if (uplift) uplift[0] = 0.0;
+        for (size_t k = 1; uplift && k < A; k++) {
+            double eta = upf_score_linear_std_f32w(x, ks->center, ks->scale, w + (k - 1) * (F + 1), F);
+            uplift[k] = ident ? eta : 2.0 * upf_score_sigmoid(eta) - 1.0;
         }
         return UPF_OK;
     }
-    double eta0 = upf_score_linear_std_f32w(x, ks->center, ks->scale, w, F), p0 = upf_score_sigmoid(eta0);
+    double eta0 = upf_score_linear_std_f32w(x, ks->center, ks->scale, w, F), p0 = ident ? eta0 : upf_score_sigmoid(eta0);
     for (size_t k = 0; k < A; k++) {
         double pk = p0;
         if (k > 0) {
             double eta = upf_score_linear_std_f32w(x, ks->center, ks->scale, w + k * (F + 1), F);
-            pk = upf_score_sigmoid(ks->uplift_method == UPF_UPLIFT_INTERACTION ? eta0 + eta : eta);
+            if (ks->uplift_method == UPF_UPLIFT_INTERACTION) eta += eta0;
+            pk = ident ? eta : upf_score_sigmoid(eta);
         }
         if (p) p[k] = pk;
         if (uplift) uplift[k] = pk - p0;

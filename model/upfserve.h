@@ -165,9 +165,11 @@ upf_status upf_serve_bgnbd(const upf_model *m, double x, double t_x, double T, d
 
 /* ---- uplift (kinds.h UPF_KIND_UPLIFT) ---- */
 
-/* x (n_features) raw features. p (n_arms): response probability per arm (NaN
- * for class_transform models); uplift (n_arms): p_k - p_0 (uplift[0] = 0).
- * Either output may be NULL. */
+/* x (n_features) raw features. p (n_arms): response probability per arm
+ * (the expected outcome under uplift.link "identity"; NaN for
+ * class_transform models); uplift (n_arms): p_k - p_0, or the class
+ * transformation's direct estimate (uplift[0] = 0). Either output may be
+ * NULL. */
 upf_status upf_serve_uplift(const upf_model *m, const double *x, size_t n_x, double *p, double *uplift,
                             upf_err *err);
 

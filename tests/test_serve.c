@@ -834,14 +834,26 @@ END_TEST
 
 /* ---- uplift ---- */
 
+/* method "class_transform" has two arms; "class_transform3" three; a
+ * "+identity" suffix writes uplift.link identity (CRITICAL). */
 static upf_model *uplift_model(const char *method, size_t rows, const float *wts, unsigned char **buf)
 {
     upf_mw *w;
     upf_err err;
     upf_mw_create(&w, UPF_KIND_UPLIFT, &err);
     static const char *arms[] = { "control", "email", "sms" }, *names[] = { "spend", "visits" };
-    upf_mw_meta_str(w, UPF_M_UPLIFT_METHOD, method);
-    upf_mw_meta_str_array(w, UPF_M_UPLIFT_ARMS, arms, strcmp(method, "class_transform") ? 3 : 2);
+    char base[32];
+    snprintf(base, sizeof base, "%s", method);
+    char *plus = strchr(base, '+');
+    if (plus) *plus = '\0';
+    int two_arms = strcmp(base, "class_transform") == 0;
+    if (strcmp(base, "class_transform3") == 0) base[strlen("class_transform")] = '\0';
+    upf_mw_meta_str(w, UPF_M_UPLIFT_METHOD, base);
+    if (plus) {
+        upf_mw_meta_str(w, UPF_M_UPLIFT_LINK, "identity");
+        upf_mw_meta_set_flags(w, UPF_M_UPLIFT_LINK, UPF_META_CRITICAL);
+    }
+    upf_mw_meta_str_array(w, UPF_M_UPLIFT_ARMS, arms, two_arms ? 2 : 3);
     upf_mw_meta_str_array(w, UPF_M_AFT_FEATURES, names, 2);
     upf_mw_meta_f64_array(w, UPF_M_AFT_CENTER, (const double[]){ 100.0, 3.0 }, 2);
     upf_mw_meta_f64_array(w, UPF_M_AFT_SCALE, (const double[]){ 50.0, 2.0 }, 2);
@@ -879,6 +891,25 @@ START_TEST(test_uplift_methods)
     ck_assert_int_eq(upf_serve_uplift(m, x, 2, p, u, &err), UPF_OK);
     ck_assert(isnan(p[0]) && isnan(p[1]) && u[0] == 0.0);
     ck_assert_double_eq_tol(u[1], 2.0 / (1.0 + exp(-eta[0])) - 1.0, 1e-15);
+    upf_model_close(m);
+    free(buf);
+    /* class_transform with three arms: one row per treatment arm */
+    m = uplift_model("class_transform3", 2, wts, &buf);
+    ck_assert_int_eq(upf_serve_uplift(m, x, 2, p, u, &err), UPF_OK);
+    ck_assert_double_eq_tol(u[1], 2.0 / (1.0 + exp(-eta[0])) - 1.0, 1e-15);
+    ck_assert_double_eq_tol(u[2], 2.0 / (1.0 + exp(-eta[1])) - 1.0, 1e-15);
+    upf_model_close(m);
+    free(buf);
+    /* identity link: no sigmoid; CT rows are the uplift itself */
+    m = uplift_model("two_model+identity", 3, wts, &buf);
+    ck_assert_int_eq(upf_serve_uplift(m, x, 2, p, u, &err), UPF_OK);
+    ck_assert_double_eq_tol(p[1], eta[1], 1e-12);
+    ck_assert_double_eq_tol(u[2], eta[2] - eta[0], 1e-12);
+    upf_model_close(m);
+    free(buf);
+    m = uplift_model("class_transform3+identity", 2, wts, &buf);
+    ck_assert_int_eq(upf_serve_uplift(m, x, 2, p, u, &err), UPF_OK);
+    ck_assert_double_eq_tol(u[2], eta[1], 1e-12);
     upf_model_close(m);
     free(buf);
     /* the v1 fixture */

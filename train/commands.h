@@ -11,6 +11,8 @@
 
 int upf_cmd_version(int argc, char **argv);
 UPF_CMD int upf_cmd_data_import(int argc, char **argv);  /* datasets/cli_import.c */
+/* `data import --campaign NAME ...` (main.c sends it here when --campaign is given) */
+UPF_CMD int upf_cmd_data_import_campaign(int argc, char **argv); /* datasets/cli_import_campaign.c */
 UPF_CMD int upf_cmd_data_info(int argc, char **argv);    /* datasets/cli_info.c */
 UPF_CMD int upf_cmd_data_split(int argc, char **argv);   /* datasets/cli_split.c */
 UPF_CMD int upf_cmd_data_synth(int argc, char **argv);   /* datasets/cli_synth.c */

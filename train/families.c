@@ -10,6 +10,7 @@ extern const upf_family upf_family_popularity_decay;
 extern const upf_family upf_family_cooccur;
 extern const upf_family upf_family_aft;
 extern const upf_family upf_family_bgnbd;
+extern const upf_family upf_family_uplift;
 
 const upf_family *const upf_families[] = {
     &upf_family_popularity,
@@ -17,5 +18,6 @@ const upf_family *const upf_families[] = {
     &upf_family_cooccur,
     &upf_family_aft,
     &upf_family_bgnbd,
+    &upf_family_uplift,
     NULL,
 };

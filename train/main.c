@@ -63,6 +63,13 @@ static int cmd_data(int argc, char **argv)
         list_commands(argc < 2 ? stderr : stdout, data_commands, N_OF(data_commands));
         return argc < 2 ? UPF_EXIT_USAGE : UPF_EXIT_OK;
     }
+    /* a campaign import (--campaign) has its own parser: datasets/cli_import_campaign.c */
+    if (strcmp(argv[1], "import") == 0 && upf_cmd_data_import_campaign)
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--") == 0) break;
+            if (strcmp(argv[i], "--campaign") == 0 || strncmp(argv[i], "--campaign=", 11) == 0)
+                return upf_cmd_data_import_campaign(argc - 1, argv + 1);
+        }
     int rc = dispatch(data_commands, N_OF(data_commands), "data ", argc - 1, argv + 1);
     if (rc >= 0) return rc;
     upf_cli_error("'%s' is not an upfunnel data command", argv[1]);
