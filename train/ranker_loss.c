@@ -31,8 +31,7 @@ double upf_pair_loss_at(upf_pair_loss kind, double x, double w, double warp_l, d
         *c = -w * warp_l;
         return w * warp_l * h;
     }
-    *c = -w * upf_sigmoid(-x);
-    return w * upf_softplus(-x);
+    return upf_bpr_at(x, w, c);
 }
 
 /* ---- batched scoring ---- */
@@ -57,33 +56,33 @@ void upf_score_batch_ref(const float *U, const float *V, const float *bias, size
 }
 
 /* Turns row b of S (scores) into dL/dz * scale / tau in place, returns the row's loss.
- * dL/dz_c = n_b * p_c - y_c with n_b = sum_c y_c. */
+ * dL/dz_c = n_b * p_c - y_c with n_b = sum_c y_c. One exp per element: the
+ * exponentials (of non-positive arguments) are kept in the row between passes;
+ * sums are in double. */
 static double softmax_row(float *s, const float *logq, const float *y, size_t C, float tau, float scale)
 {
-    double n = 0.0, mx = -INFINITY, sum = 0.0, lin = 0.0;
+    double n = 0.0, sum = 0.0, lin = 0.0;
     for (size_t c = 0; c < C; c++) n += (double)y[c];
     if (n <= 0) {
         memset(s, 0, C * sizeof(float));
         return 0.0;
     }
-    const double inv_tau = 1.0 / (double)tau;
+    const float inv_tau = 1.0f / tau;
+    float mx = -INFINITY;
     for (size_t c = 0; c < C; c++) {
-        double z = ((double)s[c] - (logq ? (double)logq[c] : 0.0)) * inv_tau;
+        float z = (s[c] - (logq ? logq[c] : 0.0f)) * inv_tau;
+        s[c] = z;
         if (z > mx) mx = z;
+        lin += (double)y[c] * (double)z;
     }
     for (size_t c = 0; c < C; c++) {
-        double z = ((double)s[c] - (logq ? (double)logq[c] : 0.0)) * inv_tau - mx;
-        sum += exp(z);
-        lin += (double)y[c] * z;
+        float e = expf(s[c] - mx);
+        s[c] = e;
+        sum += (double)e;
     }
-    const double lse = log(sum);
-    const double g = (double)scale * inv_tau;
-    for (size_t c = 0; c < C; c++) {
-        double z = ((double)s[c] - (logq ? (double)logq[c] : 0.0)) * inv_tau - mx;
-        double p = exp(z - lse);
-        s[c] = (float)(g * (n * p - (double)y[c]));
-    }
-    return n * lse - lin;
+    const double g = (double)scale * (double)inv_tau, inv_sum = 1.0 / sum;
+    for (size_t c = 0; c < C; c++) s[c] = (float)(g * (n * ((double)s[c] * inv_sum) - (double)y[c]));
+    return n * ((double)mx + log(sum)) - lin;
 }
 
 void upf_softmax_batch(const float *U, const float *V, const float *bias, const float *logq, const float *Y,

@@ -40,6 +40,16 @@ static inline double upf_sigmoid(double x)
 
 typedef enum upf_pair_loss { UPF_PAIR_BPR = 0, UPF_PAIR_WARP = 1 } upf_pair_loss;
 
+/* BPR's loss w * softplus(-x) and c = dloss/dx = -w * sigmoid(-x) from one
+ * exp and one log1p (the hot loop's form; equal to upf_pair_loss_at). */
+static inline double upf_bpr_at(double x, double w, double *c)
+{
+    double e = exp(-fabs(x)); /* in (0, 1] */
+    double s = x >= 0 ? e / (1.0 + e) : 1.0 / (1.0 + e); /* sigmoid(-x) */
+    *c = -w * s;
+    return w * ((x < 0 ? -x : 0.0) + log1p(e));
+}
+
 /* WARP's rank weight L(k) = H_k (harmonic number), k >= 1; L(0) = 0. */
 double upf_warp_weight(uint64_t k);
 

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../datasets/interactions.h"
 #include "../model/base.h"
@@ -75,13 +76,61 @@ float upf_ranker_item_vec(const upf_ranker_model *m, size_t i, float *out);
 void upf_ranker_user_matrix(const upf_ranker_model *m, float *out);
 void upf_ranker_item_matrix(const upf_ranker_model *m, float *vecs, float *bias);
 
-/* The canonical per-item score: bias + dot in float, summed in index order.
- * The runtime's scoring uses the same arithmetic (model/score.h once it lands). */
+/* The canonical dot product of the ranker: 16 lanes (lane l sums the
+ * products at k = l, l+16, l+32, ... in order), then the lanes pairwise in a
+ * fixed tree, then the tail in order. A fixed order, so it is reproducible
+ * bit for bit; 16 independent sums, so compilers vectorize it without
+ * -ffast-math. The runtime's per-item scores use the same arithmetic. */
+#if defined(__GNUC__)
+/* 4 floats as one GCC/Clang vector (native SSE/NEON width; element-wise IEEE
+ * arithmetic, so lane results equal the scalar loop's). Unaligned access goes
+ * through memcpy. */
+typedef float upf_v4 __attribute__((vector_size(16)));
+#define UPF_HAVE_V4 1
+#endif
+
+static inline float upf_ranker_dot_tree(float acc[16])
+{
+    for (size_t w = 8; w >= 1; w /= 2)
+        for (size_t l = 0; l < w; l++) acc[l] += acc[l + w];
+    return acc[0];
+}
+
+/* The plain definition (reference). */
+static inline float upf_ranker_dot_ref(const float *a, const float *b, size_t d)
+{
+    float acc[16] = { 0 };
+    size_t k = 0;
+    for (; k + 16 <= d; k += 16)
+        for (size_t l = 0; l < 16; l++) acc[l] += a[k + l] * b[k + l];
+    float s = upf_ranker_dot_tree(acc);
+    for (; k < d; k++) s += a[k] * b[k];
+    return s;
+}
+
 static inline float upf_ranker_dot(const float *a, const float *b, size_t d)
 {
-    float s = 0.0f;
-    for (size_t k = 0; k < d; k++) s += a[k] * b[k];
-    return s;
+#ifdef UPF_HAVE_V4
+    if (d % 16 == 0) { /* lanes 0-3, 4-7, 8-11, 12-15 as four vectors */
+        upf_v4 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, x, y;
+        for (size_t k = 0; k < d; k += 16) {
+            memcpy(&x, a + k, 16), memcpy(&y, b + k, 16), a0 += x * y;
+            memcpy(&x, a + k + 4, 16), memcpy(&y, b + k + 4, 16), a1 += x * y;
+            memcpy(&x, a + k + 8, 16), memcpy(&y, b + k + 8, 16), a2 += x * y;
+            memcpy(&x, a + k + 12, 16), memcpy(&y, b + k + 12, 16), a3 += x * y;
+        }
+        /* the tree's first two levels, lane-wise: (l, l+8) then (l, l+4) */
+        a0 += a2;
+        a1 += a3;
+        a0 += a1;
+        float l[4];
+        memcpy(l, &a0, sizeof l);
+        l[0] += l[2];
+        l[1] += l[3];
+        return l[0] + l[1];
+    }
+#endif
+    return upf_ranker_dot_ref(a, b, d);
 }
 
 /* ---- back-propagation of vector gradients to the block's parts ---- */

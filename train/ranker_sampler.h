@@ -37,16 +37,27 @@ static inline int32_t upf_alias_draw(const upf_alias *a, upf_rng *r)
 /* The reference draw: inverse CDF by linear scan over p (tests only). */
 int32_t upf_alias_draw_ref(const upf_alias *a, upf_rng *r);
 
-/* Is item j among row u's entries? (Sorted row, binary search.) */
+/* Is item j among the len entries of a sorted row? Branch-free binary search
+ * (the comparison becomes a conditional move, so the mispredictions of a
+ * plain search on random negatives disappear). */
 static inline int upf_row_has(const int32_t *row, int64_t len, int32_t j)
 {
-    int64_t lo = 0, hi = len;
-    while (lo < hi) {
-        int64_t mid = lo + ((hi - lo) >> 1);
-        if (row[mid] < j) lo = mid + 1;
-        else hi = mid;
+    if (len <= 0) return 0;
+    const int32_t *b = row;
+    while (len > 1) {
+        int64_t half = len >> 1;
+        b = b[half] <= j ? b + half : b;
+        len -= half;
     }
-    return lo < len && row[lo] == j;
+    return *b == j;
+}
+
+/* The plain reference: linear scan. */
+static inline int upf_row_has_ref(const int32_t *row, int64_t len, int32_t j)
+{
+    for (int64_t k = 0; k < len; k++)
+        if (row[k] == j) return 1;
+    return 0;
 }
 
 /* Item popularity weights count^alpha (+ smoothing 1 so every item can be drawn)

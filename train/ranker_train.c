@@ -126,7 +126,6 @@ upf_status upf_csr_hstack(const upf_csr *a, const upf_csr *b, upf_csr *out, upf_
 struct upf_pair_ctx {
     const upf_csr *train;
     const float *pos_weight;
-    int32_t *entry_user; /* (nnz) row of each entry */
     upf_alias alias;     /* popularity negatives, when asked for */
     upf_ranker_train_params p;
     upf_ranker_view s1, s2; /* optimizer state views (NULL parts for SGD) */
@@ -142,18 +141,11 @@ upf_status upf_pair_ctx_create(const upf_ranker_model *m, const upf_csr *train, 
     upf_pair_ctx *c = NULL;
     double *w = NULL;
     *out = NULL;
-    int64_t nnz = upf_csr_nnz(train);
     if (!(c = upf_calloc(1, sizeof *c))) return upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory");
     c->train = train;
     c->pos_weight = pos_weight;
     c->p = *p;
     c->n_items = m->shape.n_items;
-    if (!(c->entry_user = upf_malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *c->entry_user))) {
-        st = upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory for %lld entries", (long long)nnz);
-        goto done;
-    }
-    for (size_t u = 0; u < train->n_rows; u++)
-        for (int64_t e = train->ptr[u]; e < train->ptr[u + 1]; e++) c->entry_user[e] = (int32_t)u;
     if (p->neg_dist == UPF_NEG_POPULARITY) {
         if (!(w = upf_malloc(train->n_cols * sizeof *w))) {
             st = upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory");
@@ -187,7 +179,6 @@ done:
 void upf_pair_ctx_free(upf_pair_ctx *c)
 {
     if (!c) return;
-    upf_free(c->entry_user);
     upf_alias_free(&c->alias);
     upf_free_aligned(c->state);
     upf_free(c);
@@ -250,156 +241,175 @@ static void apply_item(const upf_pair_ctx *c, upf_ranker_model *m, const upf_opt
     }
 }
 
-/* Draws one positive (u, i, w). */
-static inline void draw_positive(const upf_pair_ctx *c, upf_rng *r, int64_t nnz, size_t *u, int32_t *i, float *w)
-{
-    int64_t e = (int64_t)upf_rng_below64(r, (uint64_t)nnz);
-    *u = (size_t)c->entry_user[e];
-    *i = c->train->idx[e];
-    *w = c->pos_weight ? c->pos_weight[e] : 1.0f;
-}
-
-/* The reference loop: any model, any optimizer, BPR or WARP. */
-static double pair_epoch_ref(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *r, uint64_t n_samples, uint64_t step0,
-                             uint64_t total_steps, float *scratch)
+/* The reference loop: any model, any optimizer, BPR or WARP. Visits the
+ * positives of users[0..n_users) in order; negatives come from rn. */
+static double pair_epoch_ref(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *rn, const int32_t *users,
+                             size_t n_users, uint64_t step0, uint64_t total_steps, float *scratch)
 {
     const size_t d = m->shape.dim;
-    const int64_t nnz = upf_csr_nnz(c->train);
+    const upf_csr *tr = c->train;
     float *uv = scratch, *vi = scratch + d, *vj = scratch + 2 * d, *g = scratch + 3 * d, *tmp = scratch + 4 * d,
           *gu = scratch + 5 * d, *uo = scratch + 6 * d;
     const int warp = c->p.loss == UPF_RANKER_WARP;
     const uint32_t n_neg = c->p.n_negatives ? c->p.n_negatives : 1;
     double total = 0.0;
-    for (uint64_t s = 0; s < n_samples; s++) {
-        size_t u;
-        int32_t i;
-        float w;
-        draw_positive(c, r, nnz, &u, &i, &w);
-        double lr = upf_lr_at(&c->p.opt, step0 + s, total_steps);
-        upf_opt_step o = upf_opt_step_at(&c->p.opt, lr, step0 + s + 1);
-        upf_ranker_user_vec(m, u, uv);
-        float bi = upf_ranker_item_vec(m, (size_t)i, vi);
-        float si = bi + upf_ranker_dot(uv, vi, d);
-        uint32_t reps = warp ? 1 : n_neg;
-        for (uint32_t q = 0; q < reps; q++) {
-            int32_t j = -1;
-            float sj = 0.0f, bj = 0.0f;
-            double warp_l = 0.0;
-            if (warp) {
-                uint32_t t;
-                for (t = 1; t <= n_neg; t++) {
-                    int32_t cand = draw_checked(c, r, u);
-                    float bc = upf_ranker_item_vec(m, (size_t)cand, vj);
-                    float sc = bc + upf_ranker_dot(uv, vj, d);
-                    if (sc > si - 1.0f) {
-                        j = cand;
-                        sj = sc;
-                        bj = bc;
-                        break;
+    uint64_t s = 0;
+    for (size_t k = 0; k < n_users; k++) {
+        const size_t u = (size_t)users[k];
+        for (int64_t e = tr->ptr[u]; e < tr->ptr[u + 1]; e++, s++) {
+            const int32_t i = tr->idx[e];
+            const float w = c->pos_weight ? c->pos_weight[e] : 1.0f;
+            double lr = upf_lr_at(&c->p.opt, step0 + s, total_steps);
+            upf_opt_step o = upf_opt_step_at(&c->p.opt, lr, step0 + s + 1);
+            upf_ranker_user_vec(m, u, uv);
+            float bi = upf_ranker_item_vec(m, (size_t)i, vi);
+            float si = bi + upf_ranker_dot(uv, vi, d);
+            uint32_t reps = warp ? 1 : n_neg;
+            for (uint32_t q = 0; q < reps; q++) {
+                int32_t j = -1;
+                float sj = 0.0f;
+                double warp_l = 0.0;
+                if (warp) {
+                    uint32_t t;
+                    for (t = 1; t <= n_neg; t++) {
+                        int32_t cand = draw_checked(c, rn, u);
+                        float bc = upf_ranker_item_vec(m, (size_t)cand, vj);
+                        float sc = bc + upf_ranker_dot(uv, vj, d);
+                        if (sc > si - 1.0f) {
+                            j = cand;
+                            sj = sc;
+                            break;
+                        }
                     }
+                    if (j < 0) continue; /* no violator within the cap: no update */
+                    warp_l = upf_warp_weight((uint64_t)((c->n_items - 1) / t));
+                } else {
+                    j = draw_checked(c, rn, u);
+                    if (q > 0) { /* earlier negatives moved the parameters */
+                        upf_ranker_user_vec(m, u, uv);
+                        bi = upf_ranker_item_vec(m, (size_t)i, vi);
+                        si = bi + upf_ranker_dot(uv, vi, d);
+                    }
+                    float bj = upf_ranker_item_vec(m, (size_t)j, vj);
+                    sj = bj + upf_ranker_dot(uv, vj, d);
                 }
-                if (j < 0) continue; /* no violator within the cap: no update */
-                warp_l = upf_warp_weight((uint64_t)((c->n_items - 1) / t));
-            } else {
-                j = draw_checked(c, r, u);
-                if (q > 0) { /* earlier negatives moved the parameters */
-                    upf_ranker_user_vec(m, u, uv);
-                    bi = upf_ranker_item_vec(m, (size_t)i, vi);
-                    si = bi + upf_ranker_dot(uv, vi, d);
-                }
-                bj = upf_ranker_item_vec(m, (size_t)j, vj);
-                sj = bj + upf_ranker_dot(uv, vj, d);
+                double cf;
+                total += upf_pair_loss_at(warp ? UPF_PAIR_WARP : UPF_PAIR_BPR, (double)si - (double)sj, w, warp_l, &cf);
+                if (cf == 0.0) continue;
+                const float cc = (float)cf;
+                memcpy(uo, uv, d * sizeof(float));
+                for (size_t q2 = 0; q2 < d; q2++) gu[q2] = cc * (vi[q2] - vj[q2]);
+                apply_user(c, m, &o, u, gu, tmp);
+                for (size_t q2 = 0; q2 < d; q2++) g[q2] = cc * uo[q2];
+                apply_item(c, m, &o, (size_t)i, g, cc, tmp);
+                for (size_t q2 = 0; q2 < d; q2++) g[q2] = -cc * uo[q2];
+                apply_item(c, m, &o, (size_t)j, g, -cc, tmp);
             }
-            (void)bj;
-            double cf;
-            total += upf_pair_loss_at(warp ? UPF_PAIR_WARP : UPF_PAIR_BPR, (double)si - (double)sj, w, warp_l, &cf);
-            if (cf == 0.0) continue;
-            const float cc = (float)cf;
-            memcpy(uo, uv, d * sizeof(float));
-            for (size_t k = 0; k < d; k++) gu[k] = cc * (vi[k] - vj[k]);
-            apply_user(c, m, &o, u, gu, tmp);
-            for (size_t k = 0; k < d; k++) g[k] = cc * uo[k];
-            apply_item(c, m, &o, (size_t)i, g, cc, tmp);
-            for (size_t k = 0; k < d; k++) g[k] = -cc * uo[k];
-            apply_item(c, m, &o, (size_t)j, g, -cc, tmp);
         }
     }
     return total;
 }
 
-/* The fast loop: id-only model, plain SGD, BPR with one negative. Samples are
- * drawn PF ahead into a ring so their rows can be prefetched; the arithmetic
- * is the reference's, in the same order, so the results are identical. */
-#define PF 8
-static double pair_epoch_fast(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *r, uint64_t n_samples, uint64_t step0,
-                              uint64_t total_steps)
+/* The fast loop: id-only model, plain SGD, BPR with one negative. The
+ * positives are walked user by user (the user's row and its positives stay in
+ * cache); a cursor PF_DIST samples ahead draws each sample's negative (the
+ * check reads the user's own, cached, row) and prefetches the item rows, and
+ * the next users' rows are prefetched as the cursor reaches them. Negatives
+ * come from rn in sample order and the arithmetic is the reference's, in the
+ * same order, so both loops produce identical parameters. */
+#define PF_DIST 12
+#define PF_RING 16 /* > PF_DIST, a power of two */
+
+typedef struct pf_slot {
+    size_t u;
+    int32_t i, j;
+    float w;
+} pf_slot;
+
+static inline void prefetch_row(const float *r, size_t d)
+{
+    for (size_t k = 0; k < d; k += 16) __builtin_prefetch(r + k, 1);
+}
+
+static double pair_epoch_fast(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *rn, const int32_t *users,
+                              size_t n_users, uint64_t step0, uint64_t total_steps)
 {
     const size_t d = m->shape.dim;
-    const int64_t nnz = upf_csr_nnz(c->train);
+    const int64_t *ptr = c->train->ptr;
+    const int32_t *idx = c->train->idx;
+    const float *pw = c->pos_weight;
     float *P = m->p.user_id, *Q = m->p.item_id, *bias = m->p.item_bias;
     const float l2 = (float)c->p.opt.l2;
     const int constant_lr = c->p.opt.schedule == UPF_LR_CONSTANT && c->p.opt.warmup == 0;
     const float lr_const = (float)c->p.opt.lr_init;
-    size_t ru[PF];
-    int32_t ri[PF], rj[PF];
-    float rw[PF];
+    pf_slot ring[PF_RING];
     double total = 0.0;
-    uint64_t ahead = n_samples < PF ? n_samples : PF;
-    for (uint64_t s = 0; s < ahead; s++) {
-        draw_positive(c, r, nnz, &ru[s], &ri[s], &rw[s]);
-        rj[s] = draw_checked(c, r, ru[s]);
-    }
-    for (uint64_t s = 0; s < n_samples; s++) {
-        const unsigned slot = (unsigned)(s % PF);
-        const size_t u = ru[slot];
-        const int32_t i = ri[slot], j = rj[slot];
-        const float w = rw[slot];
-        if (s + PF < n_samples) { /* refill the slot with sample s+PF and prefetch its rows */
-            size_t nu;
-            int32_t ni;
-            float nw;
-            draw_positive(c, r, nnz, &nu, &ni, &nw);
-            /* the negative check reads u's row: fetch it before drawing */
-            __builtin_prefetch(c->train->idx + c->train->ptr[nu]);
-            ru[slot] = nu;
-            ri[slot] = ni;
-            rw[slot] = nw;
-            rj[slot] = -1; /* drawn below, after the current update, to keep the rng order */
+    /* the ahead cursor: user position ka, entry ea (end eend) */
+    size_t ka = 0;
+    int64_t ea = 0, eend = 0;
+    uint64_t filled = 0, done = 0;
+    for (;;) {
+        /* fill the ring up to PF_DIST samples ahead */
+        while (filled - done < PF_DIST) {
+            while (ea == eend && ka < n_users) {
+                size_t u = (size_t)users[ka++];
+                ea = ptr[u];
+                eend = ptr[u + 1];
+                if (ka + 1 < n_users) {
+                    size_t un = (size_t)users[ka + 1];
+                    prefetch_row(P + un * d, d);
+                    __builtin_prefetch(ptr + un);
+                    __builtin_prefetch(idx + ptr[(size_t)users[ka]]);
+                }
+            }
+            if (ea == eend) break;
+            pf_slot *sl = &ring[filled & (PF_RING - 1)];
+            sl->u = (size_t)users[ka - 1];
+            sl->i = idx[ea];
+            sl->w = pw ? pw[ea] : 1.0f;
+            sl->j = draw_checked(c, rn, sl->u);
+            prefetch_row(Q + (size_t)sl->i * d, d);
+            prefetch_row(Q + (size_t)sl->j * d, d);
+            __builtin_prefetch(bias + sl->i, 1);
+            __builtin_prefetch(bias + sl->j, 1);
+            ea++;
+            filled++;
         }
+        if (done == filled) break;
+        const pf_slot *sl = &ring[done & (PF_RING - 1)];
+        const uint64_t t = done++;
+        const size_t u = sl->u;
+        const int32_t i = sl->i, j = sl->j;
         float *pu = P + u * d, *qi = Q + (size_t)i * d, *qj = Q + (size_t)j * d;
         const float si = bias[i] + upf_ranker_dot(pu, qi, d), sj = bias[j] + upf_ranker_dot(pu, qj, d);
         double cf;
-        total += upf_pair_loss_at(UPF_PAIR_BPR, (double)si - (double)sj, w, 0.0, &cf);
-        const float lr = constant_lr ? lr_const : (float)upf_lr_at(&c->p.opt, step0 + s, total_steps);
-        if (cf != 0.0) {
-            const float cc = (float)cf;
-            for (size_t k = 0; k < d; k++) {
-                const float pk = pu[k], gi = qi[k], gj = qj[k];
-                pu[k] = pk - lr * (cc * (gi - gj) + l2 * pk);
-                qi[k] = gi - lr * (cc * pk + l2 * gi);
-                qj[k] = gj - lr * (-cc * pk + l2 * gj);
-            }
-            bias[i] -= lr * (cc + l2 * bias[i]);
-            bias[j] -= lr * (-cc + l2 * bias[j]);
+        total += upf_bpr_at((double)si - (double)sj, (double)sl->w, &cf);
+        if (cf == 0.0) continue;
+        const float lr = constant_lr ? lr_const : (float)upf_lr_at(&c->p.opt, step0 + t, total_steps);
+        const float cc = (float)cf;
+        size_t k = 0;
+#ifdef UPF_HAVE_V4
+        for (; k + 4 <= d; k += 4) {
+            upf_v4 pk, gi, gj;
+            memcpy(&pk, pu + k, sizeof pk);
+            memcpy(&gi, qi + k, sizeof gi);
+            memcpy(&gj, qj + k, sizeof gj);
+            upf_v4 np = pk - lr * (cc * (gi - gj) + l2 * pk);
+            upf_v4 ni = gi - lr * (cc * pk + l2 * gi);
+            upf_v4 nj = gj - lr * (-cc * pk + l2 * gj);
+            memcpy(pu + k, &np, sizeof np);
+            memcpy(qi + k, &ni, sizeof ni);
+            memcpy(qj + k, &nj, sizeof nj);
         }
-        if (s + PF < n_samples) {
-            const size_t nu = ru[slot];
-            int32_t nj = draw_checked(c, r, nu);
-            rj[slot] = nj;
-            __builtin_prefetch(P + nu * d);
-            __builtin_prefetch(P + nu * d + 16);
-            __builtin_prefetch(P + nu * d + 32);
-            __builtin_prefetch(P + nu * d + 48);
-            const float *a = Q + (size_t)ri[slot] * d, *b = Q + (size_t)nj * d;
-            __builtin_prefetch(a);
-            __builtin_prefetch(a + 16);
-            __builtin_prefetch(a + 32);
-            __builtin_prefetch(a + 48);
-            __builtin_prefetch(b);
-            __builtin_prefetch(b + 16);
-            __builtin_prefetch(b + 32);
-            __builtin_prefetch(b + 48);
+#endif
+        for (; k < d; k++) {
+            const float pk = pu[k], gi = qi[k], gj = qj[k];
+            pu[k] = pk - lr * (cc * (gi - gj) + l2 * pk);
+            qi[k] = gi - lr * (cc * pk + l2 * gi);
+            qj[k] = gj - lr * (-cc * pk + l2 * gj);
         }
+        bias[i] -= lr * (cc + l2 * bias[i]);
+        bias[j] -= lr * (-cc + l2 * bias[j]);
     }
     return total;
 }
@@ -410,14 +420,14 @@ static int fast_path_ok(const upf_pair_ctx *c, const upf_ranker_model *m)
            !m->user_feat && !m->item_feat && c->p.n_negatives <= 1;
 }
 
-double upf_pair_epoch(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *r, uint64_t n_samples, uint64_t step0,
-                      uint64_t total_steps, int fast)
+double upf_pair_epoch(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *r, const int32_t *users, size_t n_users,
+                      uint64_t step0, uint64_t total_steps, int fast)
 {
-    if (fast && fast_path_ok(c, m)) return pair_epoch_fast(c, m, r, n_samples, step0, total_steps);
+    if (fast && fast_path_ok(c, m)) return pair_epoch_fast(c, m, r, users, n_users, step0, total_steps);
     float scratch[7 * 1024];
     float *buf = m->shape.dim <= 1024 ? scratch : upf_malloc(7 * m->shape.dim * sizeof(float));
     if (!buf) return NAN;
-    double t = pair_epoch_ref(c, m, r, n_samples, step0, total_steps, buf);
+    double t = pair_epoch_ref(c, m, r, users, n_users, step0, total_steps, buf);
     if (buf != scratch) upf_free(buf);
     return t;
 }
@@ -743,14 +753,16 @@ typedef struct hog_arg {
     upf_pair_ctx *c;
     upf_ranker_model *m;
     upf_rng rng;
-    uint64_t n, step0, total;
+    const int32_t *users;
+    size_t n_users;
+    uint64_t step0, total;
     double loss;
 } hog_arg;
 
 static void *hog_main(void *v)
 {
     hog_arg *a = v;
-    a->loss = upf_pair_epoch(a->c, a->m, &a->rng, a->n, a->step0, a->total, 1);
+    a->loss = upf_pair_epoch(a->c, a->m, &a->rng, a->users, a->n_users, a->step0, a->total, 1);
     return NULL;
 }
 
@@ -785,6 +797,8 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
     float *good = NULL;
     hog_arg *args = NULL;
     pthread_t *tids = NULL;
+    int32_t *users = NULL;
+    size_t n_active = 0;
     upf_ranker_hooks none = { 0 };
     double t0 = now_s();
     memset(&sm, 0, sizeof sm);
@@ -796,7 +810,15 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
     const int64_t nnz = upf_csr_nnz(train);
     if (softmax) st = sm_create(&sm, m, train, pos_weight, p, err);
     else st = upf_pair_ctx_create(m, train, pos_weight, p, &pc, err);
-    if (st != UPF_OK) return st;
+    if (st != UPF_OK) goto done;
+    if (!softmax) {
+        if (!(users = upf_malloc(train->n_rows * sizeof *users))) {
+            st = upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory");
+            goto done;
+        }
+        for (size_t u = 0; u < train->n_rows; u++)
+            if (train->ptr[u + 1] > train->ptr[u]) users[n_active++] = (int32_t)u;
+    }
     /* The last good parameters: the best validated model, or the previous epoch. */
     size_t bytes = m->n_params * sizeof(float);
     if (!(good = upf_malloc_aligned(bytes))) {
@@ -847,29 +869,43 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
                 if ((ep_step & 63) == 63 && upf_interrupted()) break;
             }
             loss /= (double)nnz;
-        } else if (T == 1) {
-            loss = upf_pair_epoch(pc, m, &rng, (uint64_t)nnz, step, total_steps, 1) / (double)nnz;
-            step += (uint64_t)nnz;
-            res->updates += (uint64_t)nnz;
         } else {
-            /* Hogwild (Recht et al. 2011): threads update shared rows without locks. */
-            uint64_t per = (uint64_t)nnz / T;
-            for (uint32_t t = 0; t < T; t++) {
-                args[t].c = pc;
-                args[t].m = m;
-                upf_rng_seed(&args[t].rng, p->seed, 2 + (uint64_t)ep * T + t);
-                args[t].n = t + 1 == T ? (uint64_t)nnz - per * (T - 1) : per;
-                args[t].step0 = step + per * t;
-                args[t].total = total_steps;
-                if (pthread_create(&tids[t], NULL, hog_main, &args[t]) != 0) {
-                    for (uint32_t q = 0; q < t; q++) pthread_join(tids[q], NULL);
-                    st = upf_err_set(err, UPF_ERR_IO, "ranker: could not start thread %u", t);
+            upf_rng_shuffle_i32(&rng, users, n_active);
+            if (T == 1) {
+                loss = upf_pair_epoch(pc, m, &rng, users, n_active, step, total_steps, 1);
+            } else {
+                /* Hogwild (Recht et al. 2011): threads update shared rows without
+                 * locks, each over a slice of the shuffled users with about the
+                 * same number of positives. */
+                size_t k = 0;
+                uint64_t before = 0;
+                for (uint32_t t = 0; t < T; t++) {
+                    size_t k0 = k;
+                    uint64_t want = (uint64_t)nnz * (t + 1) / T, got = before;
+                    while (k < n_active && (got < want || t + 1 == T)) {
+                        got += (uint64_t)(train->ptr[users[k] + 1] - train->ptr[users[k]]);
+                        k++;
+                    }
+                    args[t].c = pc;
+                    args[t].m = m;
+                    upf_rng_seed(&args[t].rng, p->seed, 2 + (uint64_t)ep * T + t);
+                    args[t].users = users + k0;
+                    args[t].n_users = k - k0;
+                    args[t].step0 = step + before;
+                    args[t].total = total_steps;
+                    before = got;
+                }
+                uint32_t started = 0;
+                for (; started < T; started++)
+                    if (pthread_create(&tids[started], NULL, hog_main, &args[started]) != 0) break;
+                for (uint32_t t = 0; t < started; t++) {
+                    pthread_join(tids[t], NULL);
+                    loss += args[t].loss;
+                }
+                if (started < T) {
+                    st = upf_err_set(err, UPF_ERR_IO, "ranker: could not start worker thread %u of %u", started, T);
                     goto done;
                 }
-            }
-            for (uint32_t t = 0; t < T; t++) {
-                pthread_join(tids[t], NULL);
-                loss += args[t].loss;
             }
             loss /= (double)nnz;
             step += (uint64_t)nnz;
@@ -917,6 +953,7 @@ done:
     res->seconds = now_s() - t0;
     upf_free(args);
     upf_free(tids);
+    upf_free(users);
     upf_free_aligned(good);
     sm_free(&sm);
     upf_pair_ctx_free(pc);

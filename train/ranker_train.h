@@ -80,16 +80,18 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
                             const upf_ranker_train_params *p, const upf_ranker_hooks *h,
                             upf_ranker_train_result *res, upf_err *err);
 
-/* One pass of pairwise SGD over n_samples samples on one thread, exposed for
- * the benchmark and the tests: fast selects the prefetching kernel, otherwise
- * the plain reference loop. Returns the summed loss. Both consume the rng the
- * same way, so on the same inputs they produce the same parameters. */
+/* One pass of pairwise SGD on one thread over the positives of users[0..n_users)
+ * in that order (negatives drawn from r), exposed for the benchmark and the
+ * tests: fast selects the prefetching kernel (id-only model, SGD, BPR, one
+ * negative; otherwise the reference runs), fast = 0 the plain reference loop.
+ * step0 / total_steps feed the learning-rate schedule. Returns the summed loss.
+ * On the same inputs both loops produce the same parameters bit for bit. */
 typedef struct upf_pair_ctx upf_pair_ctx;
 upf_status upf_pair_ctx_create(const upf_ranker_model *m, const upf_csr *train, const float *pos_weight,
                                const upf_ranker_train_params *p, upf_pair_ctx **out, upf_err *err);
 void upf_pair_ctx_free(upf_pair_ctx *c);
-double upf_pair_epoch(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *r, uint64_t n_samples, uint64_t step0,
-                      uint64_t total_steps, int fast);
+double upf_pair_epoch(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *r, const int32_t *users, size_t n_users,
+                      uint64_t step0, uint64_t total_steps, int fast);
 
 /* User-history features: row u has 1/sqrt(n_u) at each of u's train items
  * (n_cols = n_items), so a user's vector gains the normalized sum of history
