@@ -561,21 +561,59 @@ START_TEST(test_pair_fast_equals_reference)
 }
 END_TEST
 
+/* A validation hook whose value falls with every call: the first epoch is the best. */
+static upf_status count_validate(void *ctx, const upf_ranker_model *m, double *value, upf_err *err)
+{
+    (void)m;
+    (void)err;
+    int *calls = ctx;
+    *value = 1.0 / (double)++*calls;
+    return UPF_OK;
+}
+
+/* After epoch 1, a NaN in the first user's first coordinate (the test's stand-in
+ * for an overflow inside an update). */
+static upf_status poison_after_first(void *ctx, const upf_ranker_model *m, uint32_t epoch, double loss, double valid,
+                                     int is_best, upf_err *err)
+{
+    (void)ctx, (void)loss, (void)valid, (void)is_best, (void)err;
+    if (epoch == 1) ((upf_ranker_model *)m)->p.user_id[0] = NAN;
+    return UPF_OK;
+}
+
 START_TEST(test_divergence_is_an_error)
 {
     planted pl;
     planted_make(&pl, 40, 30, 3, 8);
     upf_status st;
     upf_err err;
+    /* without validation: an error naming the epoch and the last good checkpoint */
     upf_ranker_model *m = train_planted(&pl, UPF_RANKER_BPR, UPF_OPT_SGD, 5, 1e30, 1, 0, &st, &err);
     ck_assert_int_eq(st, UPF_ERR_NUMERIC);
-    ck_assert_msg(strstr(err.msg, "epoch 1") && strstr(err.msg, "last good"), "%s", err.msg);
-    /* the model is restored to finite parameters */
-    ck_assert(upf_ranker_model_finite(m, NULL));
+    ck_assert_msg(strstr(err.msg, "epoch 1") && strstr(err.msg, "last good checkpoint"), "%s", err.msg);
     upf_ranker_model_free(m);
     m = train_planted(&pl, UPF_RANKER_SOFTMAX, UPF_OPT_SGD, 5, 1e30, 1, 0, &st, &err);
     ck_assert_int_eq(st, UPF_ERR_NUMERIC);
     ck_assert_msg(strstr(err.msg, "epoch 1") && strstr(err.msg, "step"), "%s", err.msg);
+    upf_ranker_model_free(m);
+    /* with validation: epoch 1 is the best; its epoch_end hook then poisons a
+     * parameter with NaN; epoch 2 spreads it, and the best model comes back */
+    upf_ranker_shape s = { pl.U, pl.I, 0, 0, 8, 1, 1 };
+    ck_assert_int_eq(upf_ranker_model_create(&s, NULL, NULL, &m, &err), UPF_OK);
+    upf_ranker_model_init(m, 0.1, 1);
+    upf_ranker_train_params p = upf_ranker_train_params_default();
+    p.loss = UPF_RANKER_BPR;
+    p.opt.kind = UPF_OPT_SGD;
+    p.opt.lr_init = 0.01;
+    p.epochs = 10;
+    p.eval_every = 1;
+    int calls = 0;
+    upf_ranker_hooks h = { count_validate, poison_after_first, &calls };
+    upf_ranker_train_result res;
+    ck_assert_int_eq(upf_ranker_train(m, &pl.train, NULL, &p, &h, &res, &err), UPF_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.msg, "epoch 2") && strstr(err.msg, "restored") && strstr(err.msg, "(epoch 1)"), "%s",
+                  err.msg);
+    ck_assert_int_eq(calls, 1);
     ck_assert(upf_ranker_model_finite(m, NULL));
     upf_ranker_model_free(m);
     planted_free(&pl);

@@ -317,7 +317,7 @@ static double pair_epoch_ref(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *rn, 
  * the next users' rows are prefetched as the cursor reaches them. Negatives
  * come from rn in sample order and the arithmetic is the reference's, in the
  * same order, so both loops produce identical parameters. */
-#define PF_DIST 12
+#define PF_DIST 8
 #define PF_RING 16 /* > PF_DIST, a power of two */
 
 typedef struct pf_slot {
@@ -819,13 +819,18 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
         for (size_t u = 0; u < train->n_rows; u++)
             if (train->ptr[u + 1] > train->ptr[u]) users[n_active++] = (int32_t)u;
     }
-    /* The last good parameters: the best validated model, or the previous epoch. */
+    /* With validation, a copy of the best parameters (the model early stopping
+     * returns, and the state a divergence restores). Without, no copy: peak
+     * memory stays model + optimizer state + events, and the last good state
+     * is the caller's checkpoint of the last finite epoch (epoch_end hook). */
     size_t bytes = m->n_params * sizeof(float);
-    if (!(good = upf_malloc_aligned(bytes))) {
-        st = upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory for the last good copy (%zu bytes)", bytes);
-        goto done;
+    if (h->validate) {
+        if (!(good = upf_malloc_aligned(bytes))) {
+            st = upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory for the best-model copy (%zu bytes)", bytes);
+            goto done;
+        }
+        memcpy(good, m->block, bytes);
     }
-    memcpy(good, m->block, bytes);
     uint32_t good_epoch = 0;
     const uint32_t T = softmax ? 1 : p->threads;
     if (T > 1) {
@@ -857,11 +862,14 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
                 upf_opt_step o = upf_opt_step_at(&p->opt, lr, step + 1);
                 double l = sm_step(&sm, m, sm.users + s, B, &rng, &o);
                 if (!isfinite(l)) {
-                    memcpy(m->block, good, bytes);
+                    if (good) memcpy(m->block, good, bytes);
                     st = upf_err_set(err, UPF_ERR_NUMERIC,
-                                     "ranker: loss is %g at epoch %u step %llu (last finite loss %g); the model is "
-                                     "restored to its last good state (epoch %u)",
-                                     l, ep, (unsigned long long)ep_step, loss, good_epoch);
+                                     "ranker: loss is %g at epoch %u step %llu (last finite batch loss sum %g); %s "
+                                     "(epoch %u)",
+                                     l, ep, (unsigned long long)ep_step, loss,
+                                     good ? "the model is restored to its last good state"
+                                          : "the last good checkpoint is the one saved after the last finite epoch",
+                                     good_epoch);
                     goto done;
                 }
                 loss += l;
@@ -913,11 +921,12 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
         }
         const char *bad = NULL;
         if (!isfinite(loss) || !upf_ranker_model_finite(m, &bad)) {
-            memcpy(m->block, good, bytes);
-            st = upf_err_set(err, UPF_ERR_NUMERIC,
-                             "ranker: %s is not finite after epoch %u (step %llu); the model is restored to its last "
-                             "good state (epoch %u)",
-                             bad ? bad : "the loss", ep, (unsigned long long)step, good_epoch);
+            if (good) memcpy(m->block, good, bytes);
+            st = upf_err_set(err, UPF_ERR_NUMERIC, "ranker: %s is not finite after epoch %u (step %llu); %s (epoch %u)",
+                             bad ? bad : "the loss", ep, (unsigned long long)step,
+                             good ? "the model is restored to its last good state"
+                                  : "the last good checkpoint is the one saved after the last finite epoch",
+                             good_epoch);
             goto done;
         }
         res->epochs_run = ep;
@@ -938,7 +947,6 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
             }
             if (!is_best) since_best++;
         } else if (!h->validate) {
-            memcpy(good, m->block, bytes);
             good_epoch = ep;
         }
         if (h->epoch_end && (st = h->epoch_end(h->ctx, m, ep, loss, valid, is_best, err)) != UPF_OK) goto done;
