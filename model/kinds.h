@@ -12,6 +12,12 @@
 #ifndef UPF_KINDS_H
 #define UPF_KINDS_H
 
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- UPF_KIND_RANKER: score(u, i) = item_bias[i] + dot(user_vec(u), item_factors[i]) ----
  * Popularity baselines export as a ranker with dim 0 (bias only).
  * A known user's vector is user_factors[u] (id part plus attributes, summed at
@@ -45,8 +51,8 @@
 #define UPF_M_AFT_FEATURES "features.names"         /* STR_ARRAY (n_features) */
 #define UPF_M_AFT_CENTER "features.center"          /* F64_ARRAY (n_features) */
 #define UPF_M_AFT_SCALE "features.scale"            /* F64_ARRAY (n_features), > 0 */
-#define UPF_M_AFT_HORIZON "aft.horizon_days"        /* F64: the H of P(no purchase within H) */
-#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again) */
+#define UPF_M_AFT_HORIZON "aft.horizon_days"        /* F64 > 0: the default H of P(no purchase within H) */
+#define UPF_M_AFT_TARGET "aft.target"               /* STR "user" | "user_item" (buy-again), optional: "user" */
 
 /* ---- UPF_KIND_LIFETIME_BGNBD: Fader, Hardie & Lee (2005); time unit weeks ---- */
 #define UPF_M_BGNBD_R "bgnbd.r"                     /* F64 */
@@ -61,11 +67,56 @@
  * p_arm(x) = sigmoid(x . weights[arm]) with x standardized as for AFT (trailing
  * 1 for the intercept); uplift of arm k = p_k(x) - p_0(x). The
  * class-transformation model stores one row that predicts uplift directly
- * (uplift.method says which). */
+ * (uplift.method says which). By method:
+ *   two_model:       n_rows = n_arms; p_k = sigmoid(x . w[k])
+ *   interaction:     n_rows = n_arms; p_0 = sigmoid(x . w[0]),
+ *                    p_k = sigmoid(x . w[0] + x . w[k]) (Lo 2002, one model
+ *                    with treatment x feature terms)
+ *   class_transform: n_rows = 1, n_arms = 2; p = P(z = 1 | x) for
+ *                    z = y t + (1 - y)(1 - t) (Jaskowski & Jaroszewicz 2012),
+ *                    uplift = 2p - 1 (balanced assignment); no per-arm p. */
 #define UPF_T_UPLIFT_WEIGHTS "uplift_weights"       /* F32 (n_rows, n_features + 1) */
 #define UPF_M_UPLIFT_METHOD "uplift.method"         /* STR "two_model" | "class_transform" | "interaction" */
 #define UPF_M_UPLIFT_ARMS "uplift.arms"             /* STR_ARRAY (n_arms), arm 0 the control */
 #define UPF_M_UPLIFT_OUTCOME "uplift.outcome"       /* STR */
 /* features.names / features.center / features.scale as for AFT */
 
+/* ---- written by `upfunnel export` ---- */
+#define UPF_M_EXPORT_DTYPE "export.dtype"           /* STR "f32" | "f16" | "int8" */
+#define UPF_M_EXPORT_SOURCE_CRC "export.source_crc32" /* U64: CRC-32 of the whole source file */
+#define UPF_M_EXPORT_SOURCE_SIZE "export.source_size" /* U64: its size in bytes */
+
+/* ---- the table of truth (kinds.c) ---- */
+
+#define UPF_KIND_REQUIRED 1
+#define UPF_KIND_OPTIONAL 0
+
+typedef struct upf_kind_tensor_spec {
+    const char *name;
+    uint32_t dtypes;       /* allowed stored dtypes: bit (1u << upf_dtype) */
+    int required;          /* UPF_KIND_REQUIRED or UPF_KIND_OPTIONAL (ranker: factors required when dim > 0) */
+} upf_kind_tensor_spec;
+
+typedef struct upf_kind_meta_spec {
+    const char *key;
+    uint32_t vtype;        /* upf_meta_type */
+    int required;
+} upf_kind_meta_spec;
+
+typedef struct upf_kind_spec {
+    uint32_t kind;
+    const char *name;                       /* as upf_kind_name */
+    const upf_kind_tensor_spec *tensors;    /* ends with name NULL */
+    const upf_kind_meta_spec *meta;         /* ends with key NULL */
+} upf_kind_spec;
+
+/* The spec of a kind, or NULL for an unknown kind. Static data. */
+const upf_kind_spec *upf_kind_spec_find(uint32_t kind);
+/* 1 when `kind` allows tensor `name` to be stored as `dtype`: export re-encodes
+ * only such tensors (item_bias, say, stays F32). */
+int upf_kind_tensor_allows(uint32_t kind, const char *name, uint32_t dtype);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

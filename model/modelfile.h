@@ -81,8 +81,33 @@ upf_status upf_mw_tensor_i64(upf_mw *w, const char *name, const int64_t *data, u
 upf_status upf_mw_tensor_u8(upf_mw *w, const char *name, const uint8_t *data, uint32_t ndim,
                             const uint64_t *dims);
 
-/* Lays out and writes the file atomically (temporary name + rename). */
+/* A tensor already encoded in its stored dtype (copied by export, and used by
+ * tests). data holds n_elems * elem_size bytes, little-endian; for I8S,
+ * scales holds (rows, ceil(inner / q_block)) floats and 1 <= q_block <= 65535;
+ * otherwise scales is NULL and q_block 0. Borrowed until upf_mw_write returns. */
+upf_status upf_mw_tensor_raw(upf_mw *w, const char *name, upf_dtype dtype, uint32_t ndim, const uint64_t *dims,
+                             const void *data, const float *scales, uint32_t q_block);
+
+/* A metadata entry given as its encoded value (see FORMAT.md): any vtype,
+ * also ones this library does not know, with flags (bit0 CRITICAL). The value
+ * is copied and not validated beyond its length; used by export to carry
+ * entries over unchanged. */
+upf_status upf_mw_meta_raw(upf_mw *w, const char *key, uint32_t vtype, uint32_t flags, const void *val,
+                           size_t len);
+/* Sets the flags of an entry added before (e.g. UPF_META_CRITICAL). */
+upf_status upf_mw_meta_set_flags(upf_mw *w, const char *key, uint32_t flags);
+#define UPF_META_CRITICAL 1u
+
+/* Every upf_mw_* call above returns its status, and the first failure is also
+ * kept: upf_mw_write then fails with that status and message, so a trainer
+ * may check only the final call. */
+
+/* Lays out and writes the file atomically (temporary name + rename). Writes
+ * nothing when an earlier call failed. The same writer may be written twice. */
 upf_status upf_mw_write(upf_mw *w, const char *path, upf_err *err);
+/* The same bytes into memory: *out (n bytes, 64-byte aligned) is owned by the
+ * caller and freed with upf_free_aligned. On failure *out is NULL, *n 0. */
+upf_status upf_mw_write_buffer(upf_mw *w, void **out, size_t *n, upf_err *err);
 
 /* ---- reader ---- */
 
@@ -90,16 +115,42 @@ typedef struct upf_model upf_model;
 
 #define UPF_OPEN_SKIP_DATA_CRC 1u /* skip the TENSOR_DATA checksum (very large files) */
 #define UPF_OPEN_NO_MMAP 2u       /* read into memory instead of mapping */
+#define UPF_OPEN_ANY_KIND 4u      /* accept kinds this reader does not know (inspect); such a
+                                     model has no serving functions */
+#define UPF_OPEN_REF_KERNELS 8u   /* score with the reference kernels only (tests, debugging) */
 
 /* Opens and fully validates a model file. On failure *out is NULL and err
  * names the file, the section and the byte offset of the first violation. */
 upf_status upf_model_open(const char *path, unsigned flags, upf_model **out, upf_err *err);
-/* Same, over a caller's buffer (borrowed for the model's lifetime; used by the fuzzer). */
+/* Same, over a caller's buffer (used by the fuzzer and tests): borrowed for the
+ * model's lifetime when 64-byte aligned, copied otherwise. */
 upf_status upf_model_open_buffer(const void *data, size_t n, unsigned flags, upf_model **out, upf_err *err);
 void upf_model_close(upf_model *m); /* accepts NULL */
 
 uint32_t upf_model_kind(const upf_model *m);
 void upf_model_version(const upf_model *m, uint16_t *major, uint16_t *minor);
+
+/* The header as read, and how the file was opened. */
+typedef struct upf_file_info {
+    uint16_t ver_major, ver_minor;
+    uint32_t kind, incompat_flags, header_size, alignment;
+    uint64_t file_size, sect_offset;
+    uint32_t sect_count, sect_entry_size, sect_table_crc, header_crc;
+    int mapped;            /* 1: mmap; 0: read into memory or a caller's buffer */
+    int data_crc_checked;  /* 0 under UPF_OPEN_SKIP_DATA_CRC */
+    const char *kernels;   /* scoring kernels in use: "avx2" or "reference" */
+} upf_file_info;
+void upf_model_file_info(const upf_model *m, upf_file_info *out);
+
+typedef struct upf_section_info {
+    uint32_t type;         /* 1 META, 2 TENSOR_INDEX, 3 TENSOR_DATA, 4 STRINGS, other: unknown */
+    uint32_t flags;        /* bit0 REQUIRED */
+    uint64_t offset, size; /* absolute offset; payload bytes */
+    uint32_t crc32, count;
+    char name[17];         /* NUL-terminated copy of the entry's name */
+} upf_section_info;
+size_t upf_model_n_sections(const upf_model *m);
+upf_status upf_model_section_at(const upf_model *m, size_t i, upf_section_info *out);
 
 typedef struct upf_tensor_view {
     const char *name;      /* borrowed */
@@ -137,6 +188,23 @@ upf_status upf_model_meta_count(const upf_model *m, const char *key, upf_meta_ty
 size_t upf_model_n_meta(const upf_model *m);
 /* Key and type of entry i, in file (sorted) order. */
 upf_status upf_model_meta_at(const upf_model *m, size_t i, const char **key, size_t *key_len, upf_meta_type *type);
+/* Entry i as stored: vtype may be one this library does not know (skipped
+ * unless CRITICAL); val points at val_len encoded bytes (borrowed). */
+typedef struct upf_meta_raw {
+    const char *key;       /* borrowed, not NUL-terminated */
+    size_t key_len;
+    uint32_t vtype, flags;
+    const void *val;
+    size_t val_len;
+} upf_meta_raw;
+upf_status upf_model_meta_raw_at(const upf_model *m, size_t i, upf_meta_raw *out);
+
+/* Decodes elements [first, first + n) of a tensor (flat, row-major) into out
+ * (n): F32 as is, F16 exactly, I8S as q * scale; I32/I64/U8 converted (the
+ * f64 form is exact for all but I64 beyond 2^53). UPF_ERR_ARG out of range or,
+ * for the f32 form, on a non-float dtype. */
+upf_status upf_tensor_read_f32(const upf_tensor_view *v, uint64_t first, size_t n, float *out);
+upf_status upf_tensor_read_f64(const upf_tensor_view *v, uint64_t first, size_t n, double *out);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,17 @@
+/* families.c - the registry of model families (`model.family` values), one
+ * line each. A family is a params struct with its key table, a check and a
+ * run function (family.h). */
+#include <stddef.h>
+
+#include "family.h"
+
+extern const upf_family upf_family_popularity;
+extern const upf_family upf_family_popularity_decay;
+extern const upf_family upf_family_cooccur;
+
+const upf_family *const upf_families[] = {
+    &upf_family_popularity,
+    &upf_family_popularity_decay,
+    &upf_family_cooccur,
+    NULL,
+};

@@ -1,0 +1,261 @@
+/* runner_eval.c - ranking evaluation inside a run: the model's figures, the
+ * eval.segments, and the eval.baselines, all through the project's evaluator
+ * (eval/rank_eval.h) on the same split and with the same settings, so every
+ * model is reported next to its baselines.
+ *
+ * Segments (keys in metrics.json):
+ *   cold_items.*            test items without any training interaction only
+ *   activity.{low,mid,high}.*  users by training interactions, in tertiles of
+ *                           the evaluated users (thresholds recorded)
+ *   new_returning.{new,returning}.*  users without / with training interactions
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../eval/rank_eval.h"
+#include "baselines.h"
+#include "runner_internal.h"
+
+void run_eval_free(upf_run *run) { (void)run; }
+
+typedef struct eval_setup {
+    const upf_csr *train, *test;
+    upf_metric_spec *specs;
+    size_t n_specs;
+    upf_rank_eval_params params;
+} eval_setup;
+
+static upf_status setup(upf_run *run, eval_setup *e, upf_err *err)
+{
+    memset(e, 0, sizeof *e);
+    const upf_config *c = run->cfg;
+    upf_status st = upf_run_interactions(run, &e->train, NULL, &e->test, err);
+    if (st) return st;
+    st = upf_metric_specs_grid((const char *const *)c->eval_metrics.v, c->eval_metrics.n, c->eval_k.v, c->eval_k.n,
+                               &e->specs, &e->n_specs, err);
+    if (st) {
+        upf_err_prefix(err, "eval.metrics");
+        return err->status = UPF_ERR_CONFIG;
+    }
+    e->params = upf_rank_eval_params_default();
+    e->params.metrics = e->specs;
+    e->params.n_metrics = e->n_specs;
+    e->params.gain = c->eval_gain == 1 ? UPF_GAIN_LINEAR : UPF_GAIN_EXP;
+    e->params.empty = c->eval_empty == 1 ? UPF_EMPTY_ZERO : c->eval_empty == 2 ? UPF_EMPTY_ONE : UPF_EMPTY_SKIP;
+    e->params.exclude_train = c->eval_exclude_train;
+    e->params.threads = (size_t)(run->eval_threads > 256 ? 256 : run->eval_threads);
+    return UPF_OK;
+}
+
+/* Records a result's means under prefix ("" for the model's own figures). */
+static upf_status record(upf_run *run, const char *prefix, const upf_rank_eval_result *r)
+{
+    char path[300];
+    upf_status st = UPF_OK;
+    for (size_t m = 0; m < r->n_metrics && !st; m++) {
+        snprintf(path, sizeof path, "%s%s", prefix, r->names[m]);
+        st = upf_run_metric(run, path, r->values[m]);
+    }
+    snprintf(path, sizeof path, "%susers_evaluated", prefix);
+    if (!st) st = upf_run_metric(run, path, (double)r->n_users_ranked);
+    snprintf(path, sizeof path, "%s%s", prefix,
+             run->cfg->eval_empty == 0 ? "users_skipped" : "users_empty");
+    if (!st) st = upf_run_metric(run, path, (double)r->n_users_empty);
+    return st;
+}
+
+static upf_status evaluate(upf_run *run, const eval_setup *e, const upf_scorer *s, const upf_csr *test,
+                           const uint8_t *mask, int per_user, const char *prefix, upf_err *err)
+{
+    upf_rank_eval_params p = e->params;
+    p.user_mask = mask;
+    p.per_user = per_user;
+    upf_rank_eval_result r;
+    double t0 = run_now();
+    upf_status st = upf_rank_evaluate(s, e->train, test, &p, &r, err);
+    run->t_eval += run_now() - t0;
+    if (st) {
+        upf_err_prefix(err, "evaluating %s", *prefix ? prefix : "the model");
+        return st;
+    }
+    st = record(run, prefix, &r);
+    if (!st && per_user) {
+        double *col = upf_malloc((r.n_users_per_user ? r.n_users_per_user : 1) * sizeof *col);
+        if (!col) st = UPF_ERR_NOMEM;
+        for (size_t m = 0; m < r.n_metrics && !st; m++) {
+            for (size_t u = 0; u < r.n_users_per_user; u++) col[u] = r.per_user[u * r.n_metrics + m];
+            st = upf_run_per_user(run, r.names[m], r.per_user_user, col, r.n_users_per_user);
+        }
+        upf_free(col);
+    }
+    upf_rank_eval_result_free(&r);
+    if (st) return upf_err_set(err, st, "recording the metrics of %s: %s", *prefix ? prefix : "the model",
+                               upf_status_str(st));
+    return UPF_OK;
+}
+
+/* test restricted to items without training interactions */
+static upf_status cold_test(const upf_csr *train, const upf_csr *test, upf_csr *out, upf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t n_items = train->n_cols;
+    uint8_t *seen = upf_calloc(n_items ? n_items : 1, 1);
+    if (!seen) return upf_err_set(err, UPF_ERR_NOMEM, "cold items: out of memory");
+    for (int64_t e = 0; e < upf_csr_nnz(train); e++) seen[train->idx[e]] = 1;
+    int64_t nnz = 0;
+    for (int64_t e = 0; e < upf_csr_nnz(test); e++) nnz += !seen[test->idx[e]];
+    out->n_rows = test->n_rows;
+    out->n_cols = test->n_cols;
+    out->ptr = upf_calloc(test->n_rows + 1, sizeof *out->ptr);
+    out->idx = upf_malloc((size_t)(nnz ? nnz : 1) * sizeof *out->idx);
+    out->val = upf_malloc((size_t)(nnz ? nnz : 1) * sizeof *out->val);
+    if (test->time) out->time = upf_malloc((size_t)(nnz ? nnz : 1) * sizeof *out->time);
+    if (!out->ptr || !out->idx || !out->val || (test->time && !out->time)) {
+        upf_free(seen);
+        upf_csr_free(out);
+        return upf_err_set(err, UPF_ERR_NOMEM, "cold items: out of memory");
+    }
+    int64_t k = 0;
+    for (size_t u = 0; u < test->n_rows; u++) {
+        for (int64_t e = test->ptr[u]; e < test->ptr[u + 1]; e++) {
+            if (seen[test->idx[e]]) continue;
+            out->idx[k] = test->idx[e];
+            out->val[k] = test->val[e];
+            if (out->time) out->time[k] = test->time[e];
+            k++;
+        }
+        out->ptr[u + 1] = k;
+    }
+    upf_free(seen);
+    return UPF_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Evaluates s on every configured segment under prefix. */
+static upf_status segments(upf_run *run, const eval_setup *e, const upf_scorer *s, const char *prefix, upf_err *err)
+{
+    const upf_config *c = run->cfg;
+    upf_status st = UPF_OK;
+    size_t n_users = e->train->n_rows;
+    char pre[300];
+    for (size_t i = 0; i < c->eval_segments.n && !st; i++) {
+        const char *seg = c->eval_segments.v[i];
+        if (strcmp(seg, "cold_items") == 0) {
+            upf_csr cold;
+            if ((st = cold_test(e->train, e->test, &cold, err))) return st;
+            snprintf(pre, sizeof pre, "%scold_items.", prefix);
+            if (upf_csr_nnz(&cold) == 0) {
+                snprintf(pre, sizeof pre, "%scold_items.users_evaluated", prefix);
+                st = upf_run_metric(run, pre, 0);
+                if (!*prefix) upf_log(UPF_LOG_INFO, "cold_items: no test item lacks training interactions");
+            } else {
+                st = evaluate(run, e, s, &cold, NULL, 0, pre, err);
+            }
+            upf_csr_free(&cold);
+            continue;
+        }
+        uint8_t *mask = upf_calloc(n_users ? n_users : 1, 1);
+        int64_t *len = upf_malloc((n_users ? n_users : 1) * sizeof *len);
+        if (!mask || !len) {
+            upf_free(mask);
+            upf_free(len);
+            return upf_err_set(err, UPF_ERR_NOMEM, "segments: out of memory");
+        }
+        if (strcmp(seg, "activity") == 0) {
+            /* tertiles of training interactions among users with test items */
+            size_t m = 0;
+            for (size_t u = 0; u < n_users; u++)
+                if (e->test->ptr[u + 1] > e->test->ptr[u]) len[m++] = e->train->ptr[u + 1] - e->train->ptr[u];
+            qsort(len, m, sizeof *len, cmp_i64);
+            int64_t t1 = m ? len[m / 3] : 0, t2 = m ? len[(2 * m) / 3] : 0;
+            static const char *const names[3] = { "low", "mid", "high" };
+            for (int b = 0; b < 3 && !st; b++) {
+                for (size_t u = 0; u < n_users; u++) {
+                    int64_t l = e->train->ptr[u + 1] - e->train->ptr[u];
+                    int bucket = l < t1 ? 0 : l < t2 ? 1 : 2;
+                    mask[u] = bucket == b;
+                }
+                snprintf(pre, sizeof pre, "%sactivity.%s.", prefix, names[b]);
+                st = evaluate(run, e, s, e->test, mask, 0, pre, err);
+                if (!st && !*prefix) {
+                    char key[300];
+                    snprintf(key, sizeof key, "activity.%s.min_train_items", names[b]);
+                    st = upf_run_metric(run, key, (double)(b == 0 ? 0 : b == 1 ? t1 : t2));
+                }
+            }
+        } else if (strcmp(seg, "new_returning") == 0) {
+            static const char *const names[2] = { "new", "returning" };
+            for (int b = 0; b < 2 && !st; b++) {
+                for (size_t u = 0; u < n_users; u++) mask[u] = (e->train->ptr[u + 1] > e->train->ptr[u]) == b;
+                snprintf(pre, sizeof pre, "%snew_returning.%s.", prefix, names[b]);
+                st = evaluate(run, e, s, e->test, mask, 0, pre, err);
+            }
+        }
+        upf_free(mask);
+        upf_free(len);
+    }
+    return st;
+}
+
+/* One baseline through the same protocol, under baseline_<name>. */
+static upf_status baseline(upf_run *run, const eval_setup *e, const char *name, upf_err *err)
+{
+    upf_status st = UPF_OK;
+    char prefix[100];
+    snprintf(prefix, sizeof prefix, "baseline_%s.", name);
+    size_t n_items = e->train->n_cols;
+    if (strcmp(name, "popularity") == 0 || strcmp(name, "popularity_decay") == 0) {
+        upf_popularity_params p = upf_popularity_params_default(name[10] == '_');
+        float *counts = upf_malloc((n_items ? n_items : 1) * sizeof *counts);
+        if (!counts) return upf_err_set(err, UPF_ERR_NOMEM, "%s: out of memory", name);
+        st = upf_popularity_scores(e->train, &p, counts, err);
+        upf_scorer s;
+        memset(&s, 0, sizeof s);
+        s.item_bias = counts;
+        if (!st) st = evaluate(run, e, &s, e->test, NULL, 0, prefix, err);
+        if (!st) st = segments(run, e, &s, prefix, err);
+        upf_free(counts);
+    } else if (strcmp(name, "cooccur") == 0) {
+        upf_cooccur_params p = upf_cooccur_params_default();
+        upf_cooccur_model m;
+        double t0 = run_now();
+        st = upf_cooccur_build(e->train, &p, run->eval_threads, &m, err);
+        run->t_eval += run_now() - t0;
+        if (st) return st;
+        upf_cooccur_scorer_ctx ctx = { &m, e->train };
+        upf_scorer s = upf_cooccur_scorer(&ctx);
+        st = evaluate(run, e, &s, e->test, NULL, 0, prefix, err);
+        if (!st) st = segments(run, e, &s, prefix, err);
+        upf_cooccur_free(&m);
+    } else {
+        return upf_err_set(err, UPF_ERR_CONFIG, "eval.baselines: unknown baseline %s", name);
+    }
+    return st;
+}
+
+upf_status upf_run_eval_ranker(upf_run *run, const upf_scorer *model, upf_err *err)
+{
+    eval_setup e;
+    upf_status st = setup(run, &e, err);
+    if (st) goto done;
+    upf_log(UPF_LOG_INFO, "evaluating on %lld test interactions (%zu metrics, %d thread%s)",
+            (long long)upf_csr_nnz(e.test), e.n_specs, run->eval_threads, run->eval_threads == 1 ? "" : "s");
+    if ((st = evaluate(run, &e, model, e.test, NULL, 1, "", err))) goto done;
+    if ((st = segments(run, &e, model, "", err))) goto done;
+    if (!run->baselines_done) {
+        for (size_t i = 0; i < run->cfg->eval_baselines.n && !st; i++) {
+            st = baseline(run, &e, run->cfg->eval_baselines.v[i], err);
+            if (upf_interrupted() && !st) st = upf_err_set(err, UPF_ERR_INTERRUPTED, "interrupted");
+        }
+        run->baselines_done = !st;
+    }
+done:
+    upf_free(e.specs);
+    return st;
+}
