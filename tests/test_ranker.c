@@ -278,6 +278,19 @@ START_TEST(test_softmax_fd_and_ref)
 }
 END_TEST
 
+START_TEST(test_dot_matches_canonical)
+{
+    /* the vectorized dot equals model/score.h's canonical dot bit for bit */
+    for (size_t d = 1; d <= 80; d++) {
+        float a[80], b[80];
+        fill_random(a, d, 100 + d, 1);
+        fill_random(b, d, 200 + d, 1);
+        float x = upf_ranker_dot(a, b, d), y = upf_score_dot_f32(a, b, d);
+        ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "d %zu: %.9g vs %.9g", d, (double)x, (double)y);
+    }
+}
+END_TEST
+
 START_TEST(test_score_batch_ref)
 {
     /* sgemm scoring equals the plain loop on odd shapes */
@@ -676,6 +689,7 @@ Suite *ranker_suite(void)
     tcase_add_test(k, test_model_alloc_failure);
     tcase_add_test(k, test_softmax_fd_and_ref);
     tcase_add_test(k, test_score_batch_ref);
+    tcase_add_test(k, test_dot_matches_canonical);
     tcase_add_test(k, test_alias_distribution);
     tcase_add_test(k, test_optimizers_by_hand);
     tcase_add_test(k, test_history_features);

@@ -7,6 +7,8 @@
  * and cold users). All parameters live in one 64-byte-aligned block with named
  * views (STYLE.md section 5); gradients and optimizer state use the same layout.
  * Not here: losses (ranker_loss.h), training loops (ranker_train.h).
+ * Per-item scores use the canonical arithmetic of model/score.h, so the
+ * runtime's float scores equal the trainer's bit for bit.
  * Legend: D dim, U users, I items, A attributes.
  */
 #ifndef UPF_RANKER_MODEL_H
@@ -19,6 +21,7 @@
 #include "../datasets/interactions.h"
 #include "../model/base.h"
 #include "../model/rng.h"
+#include "../model/score.h"
 
 /* Sizes and switches; fixes the block layout. */
 typedef struct upf_ranker_shape {
@@ -89,48 +92,27 @@ typedef float upf_v4 __attribute__((vector_size(16)));
 #define UPF_HAVE_V4 1
 #endif
 
-static inline float upf_ranker_dot_tree(float acc[16])
-{
-    for (size_t w = 8; w >= 1; w /= 2)
-        for (size_t l = 0; l < w; l++) acc[l] += acc[l + w];
-    return acc[0];
-}
-
-/* The plain definition (reference). */
-static inline float upf_ranker_dot_ref(const float *a, const float *b, size_t d)
-{
-    float acc[16] = { 0 };
-    size_t k = 0;
-    for (; k + 16 <= d; k += 16)
-        for (size_t l = 0; l < 16; l++) acc[l] += a[k + l] * b[k + l];
-    float s = upf_ranker_dot_tree(acc);
-    for (; k < d; k++) s += a[k] * b[k];
-    return s;
-}
-
+/* The canonical dot product (model/score.h, shared with the serving runtime):
+ * eight lanes, lane j summing a[d]*b[d] for d = j mod 8, then
+ * t_j = l_j + l_{j+4} and (t_0 + t_2) + (t_1 + t_3). The reference is
+ * upf_score_dot_f32 itself; this fast form keeps lanes 0-3 and 4-7 in two
+ * 4-float vectors (same operations per lane, so the same bits). */
 static inline float upf_ranker_dot(const float *a, const float *b, size_t d)
 {
 #ifdef UPF_HAVE_V4
-    if (d % 16 == 0) { /* lanes 0-3, 4-7, 8-11, 12-15 as four vectors */
-        upf_v4 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, x, y;
-        for (size_t k = 0; k < d; k += 16) {
-            memcpy(&x, a + k, 16), memcpy(&y, b + k, 16), a0 += x * y;
-            memcpy(&x, a + k + 4, 16), memcpy(&y, b + k + 4, 16), a1 += x * y;
-            memcpy(&x, a + k + 8, 16), memcpy(&y, b + k + 8, 16), a2 += x * y;
-            memcpy(&x, a + k + 12, 16), memcpy(&y, b + k + 12, 16), a3 += x * y;
+    if (d % 8 == 0) {
+        upf_v4 lo = { 0 }, hi = { 0 }, x, y;
+        for (size_t k = 0; k < d; k += 8) {
+            memcpy(&x, a + k, 16), memcpy(&y, b + k, 16), lo += x * y;
+            memcpy(&x, a + k + 4, 16), memcpy(&y, b + k + 4, 16), hi += x * y;
         }
-        /* the tree's first two levels, lane-wise: (l, l+8) then (l, l+4) */
-        a0 += a2;
-        a1 += a3;
-        a0 += a1;
-        float l[4];
-        memcpy(l, &a0, sizeof l);
-        l[0] += l[2];
-        l[1] += l[3];
-        return l[0] + l[1];
+        lo += hi;
+        float t[4];
+        memcpy(t, &lo, sizeof t);
+        return (t[0] + t[2]) + (t[1] + t[3]);
     }
 #endif
-    return upf_ranker_dot_ref(a, b, d);
+    return upf_score_dot_f32(a, b, d);
 }
 
 /* ---- back-propagation of vector gradients to the block's parts ---- */

@@ -544,7 +544,7 @@ static int throughput(int argc, char **argv)
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     double cpu = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
     printf("cpu-time rate: %.2fM updates/s per busy thread (%.0f%% of %u threads busy)\n",
-           (double)res.updates / cpu * threads / 1e6, 100.0 * cpu / res.seconds / threads, threads);
+           (double)res.updates / cpu / 1e6, 100.0 * cpu / res.seconds / threads, threads);
     printf("users %zu items %zu events %lld dim %zu threads %u loss %s opt %s: %.2fM updates/s (%.1f ns/update), "
            "model %.0f MB, events %.0f MB, peak RSS %.0f MB (gen %.1fs)\n",
            U, I, (long long)upf_csr_nnz(&tr), h.dim, threads, upf_ranker_loss_name(h.t.loss),
