@@ -8,10 +8,12 @@
 extern const upf_family upf_family_popularity;
 extern const upf_family upf_family_popularity_decay;
 extern const upf_family upf_family_cooccur;
+extern const upf_family upf_family_ranker;
 
 const upf_family *const upf_families[] = {
     &upf_family_popularity,
     &upf_family_popularity_decay,
     &upf_family_cooccur,
+    &upf_family_ranker,
     NULL,
 };

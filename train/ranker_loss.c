@@ -73,7 +73,7 @@ static double softmax_row(float *s, const float *logq, const float *y, size_t C,
         float z = (s[c] - (logq ? logq[c] : 0.0f)) * inv_tau;
         s[c] = z;
         if (z > mx) mx = z;
-        lin += (double)y[c] * (double)z;
+        if (y[c] != 0.0f) lin += (double)y[c] * (double)z; /* masked candidates (z = -inf) have y = 0 */
     }
     for (size_t c = 0; c < C; c++) {
         float e = expf(s[c] - mx);

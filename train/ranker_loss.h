@@ -14,7 +14,7 @@
  * negatives with the log-Q correction):
  *   z_uc = (s_uc - logq_c) / tau,   loss_u = -sum_c y_uc * log softmax(z_u)_c
  * With the full catalogue as candidates and logq = 0 this is the exact full
- * softmax. Legend: B users in the batch, C candidates, D dim.
+ * softmax. logq_c = +inf masks candidate c out (probability 0; its y must be 0). Legend: B users in the batch, C candidates, D dim.
  */
 #ifndef UPF_RANKER_LOSS_H
 #define UPF_RANKER_LOSS_H

@@ -80,5 +80,5 @@ void upf_item_popularity(const upf_csr *train, double alpha, double *out)
     for (size_t i = 0; i < train->n_cols; i++) out[i] = 0.0;
     int64_t nnz = upf_csr_nnz(train);
     for (int64_t e = 0; e < nnz; e++) out[train->idx[e]] += 1.0;
-    for (size_t i = 0; i < train->n_cols; i++) out[i] = pow(out[i] + 1.0, alpha);
+    for (size_t i = 0; i < train->n_cols; i++) out[i] = out[i] > 0 ? pow(out[i], alpha) : 0.0;
 }

@@ -60,8 +60,8 @@ static inline int upf_row_has_ref(const int32_t *row, int64_t len, int32_t j)
     return 0;
 }
 
-/* Item popularity weights count^alpha (+ smoothing 1 so every item can be drawn)
- * from a train matrix; out (n_cols). */
+/* Item popularity weights count^alpha from a train matrix, 0 for items
+ * without training entries (never drawn); out (n_cols). */
 void upf_item_popularity(const upf_csr *train, double alpha, double *out);
 
 #endif

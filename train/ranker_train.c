@@ -89,8 +89,9 @@ upf_status upf_ranker_history_features(const upf_csr *train, upf_csr *out, upf_e
 upf_status upf_csr_hstack(const upf_csr *a, const upf_csr *b, upf_csr *out, upf_err *err)
 {
     memset(out, 0, sizeof *out);
-    const upf_csr *parts[2] = { a && a->ptr ? a : NULL, b && b->ptr ? b : NULL };
-    size_t rows = parts[0] ? parts[0]->n_rows : parts[1] ? parts[1]->n_rows : 0;
+    const upf_csr *parts[2] = { a && a->ptr && a->n_cols ? a : NULL, b && b->ptr && b->n_cols ? b : NULL };
+    if (!parts[0] && !parts[1]) return UPF_OK; /* nothing to stack: out stays empty (ptr NULL) */
+    size_t rows = parts[0] ? parts[0]->n_rows : parts[1]->n_rows;
     if (parts[0] && parts[1] && parts[0]->n_rows != parts[1]->n_rows)
         return upf_err_set(err, UPF_ERR_ARG, "hstack: %zu rows vs %zu rows", parts[0]->n_rows, parts[1]->n_rows);
     int64_t nnz = (parts[0] ? upf_csr_nnz(parts[0]) : 0) + (parts[1] ? upf_csr_nnz(parts[1]) : 0);
@@ -123,6 +124,32 @@ upf_status upf_csr_hstack(const upf_csr *a, const upf_csr *b, upf_csr *out, upf_
 
 /* ---- per-sample pairwise updates ---- */
 
+/* Items with at least one training positive. Only they serve as negatives
+ * (and softmax candidates): an item never seen in training has no evidence
+ * against it, so pushing its id part down would only teach the model to bury
+ * new items; cold items are ranked by their attributes instead. */
+static upf_status warm_items(const upf_csr *train, int32_t **out, size_t *n_out, upf_err *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    uint8_t *seen = upf_calloc(train->n_cols ? train->n_cols : 1, 1);
+    int32_t *w = upf_malloc((train->n_cols ? train->n_cols : 1) * sizeof *w);
+    if (!seen || !w) {
+        upf_free(seen);
+        upf_free(w);
+        return upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory");
+    }
+    int64_t nnz = upf_csr_nnz(train);
+    for (int64_t e = 0; e < nnz; e++) seen[train->idx[e]] = 1;
+    size_t n = 0;
+    for (size_t i = 0; i < train->n_cols; i++)
+        if (seen[i]) w[n++] = (int32_t)i;
+    upf_free(seen);
+    *out = w;
+    *n_out = n;
+    return UPF_OK;
+}
+
 struct upf_pair_ctx {
     const upf_csr *train;
     const float *pos_weight;
@@ -132,6 +159,8 @@ struct upf_pair_ctx {
     float *state;           /* owned block behind s1 and s2 */
     size_t n_params;
     size_t n_items;
+    int32_t *warm;  /* (n_warm) items with training positives: the negatives */
+    size_t n_warm;
 };
 
 upf_status upf_pair_ctx_create(const upf_ranker_model *m, const upf_csr *train, const float *pos_weight,
@@ -146,6 +175,7 @@ upf_status upf_pair_ctx_create(const upf_ranker_model *m, const upf_csr *train, 
     c->pos_weight = pos_weight;
     c->p = *p;
     c->n_items = m->shape.n_items;
+    if ((st = warm_items(train, &c->warm, &c->n_warm, err))) goto done;
     if (p->neg_dist == UPF_NEG_POPULARITY) {
         if (!(w = upf_malloc(train->n_cols * sizeof *w))) {
             st = upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory");
@@ -181,13 +211,14 @@ void upf_pair_ctx_free(upf_pair_ctx *c)
     if (!c) return;
     upf_alias_free(&c->alias);
     upf_free_aligned(c->state);
+    upf_free(c->warm);
     upf_free(c);
 }
 
 static inline int32_t draw_negative(const upf_pair_ctx *c, upf_rng *r)
 {
     if (c->p.neg_dist == UPF_NEG_POPULARITY) return upf_alias_draw(&c->alias, r);
-    return (int32_t)upf_rng_below(r, (uint32_t)c->n_items);
+    return c->warm[upf_rng_below(r, (uint32_t)c->n_warm)];
 }
 
 /* A negative for user u: redrawn (at most 16 times) while it is a positive. */
@@ -282,7 +313,7 @@ static double pair_epoch_ref(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *rn, 
                         }
                     }
                     if (j < 0) continue; /* no violator within the cap: no update */
-                    warp_l = upf_warp_weight((uint64_t)((c->n_items - 1) / t));
+                    warp_l = upf_warp_weight((uint64_t)((c->n_warm - 1) / t));
                 } else {
                     j = draw_checked(c, rn, u);
                     if (q > 0) { /* earlier negatives moved the parameters */
@@ -457,6 +488,8 @@ typedef struct sm_ctx {
     size_t n_active;
     upf_alias alias;        /* sampled candidates */
     double *pop;            /* (I) empirical popularity share of train entries */
+    uint8_t *cold;          /* (I) 1: no training positive (never a candidate) */
+    float *mask;            /* (I) full mode: +inf for cold items, else 0; NULL when none is cold */
 } sm_ctx;
 
 static void sm_free(sm_ctx *c)
@@ -482,6 +515,8 @@ static void sm_free(sm_ctx *c)
     upf_free(c->users);
     upf_alias_free(&c->alias);
     upf_free(c->pop);
+    upf_free(c->cold);
+    upf_free(c->mask);
     memset(c, 0, sizeof *c);
 }
 
@@ -564,6 +599,19 @@ static upf_status sm_create(sm_ctx *c, const upf_ranker_model *m, const upf_csr 
         if (train->ptr[u + 1] > train->ptr[u]) c->users[k++] = (int32_t)u;
     int64_t nnz = upf_csr_nnz(train);
     for (int64_t e = 0; e < nnz; e++) c->pop[train->idx[e]] += 1.0 / (double)nnz;
+    if (!(c->cold = upf_calloc(s->n_items, 1))) {
+        sm_free(c);
+        return upf_err_set(err, UPF_ERR_NOMEM, "ranker softmax: out of memory");
+    }
+    size_t n_cold = 0;
+    for (size_t i = 0; i < s->n_items; i++) n_cold += c->cold[i] = c->pop[i] == 0.0;
+    if (n_cold && c->Cmax == s->n_items) {
+        if (!(c->mask = upf_malloc(s->n_items * sizeof *c->mask))) {
+            sm_free(c);
+            return upf_err_set(err, UPF_ERR_NOMEM, "ranker softmax: out of memory");
+        }
+        for (size_t i = 0; i < s->n_items; i++) c->mask[i] = c->cold[i] ? INFINITY : 0.0f;
+    }
     if (c->Cmax < s->n_items) {
         double *w = upf_malloc(s->n_items * sizeof *w);
         if (!w) {
@@ -572,7 +620,7 @@ static upf_status sm_create(sm_ctx *c, const upf_ranker_model *m, const upf_csr 
         }
         if (p->neg_dist == UPF_NEG_POPULARITY) upf_item_popularity(train, p->pop_alpha, w);
         else
-            for (size_t i = 0; i < s->n_items; i++) w[i] = 1.0;
+            for (size_t i = 0; i < s->n_items; i++) w[i] = c->cold[i] ? 0.0 : 1.0;
         upf_status st = upf_alias_build(w, s->n_items, &c->alias, err);
         upf_free(w);
         if (st != UPF_OK) {
@@ -640,6 +688,7 @@ static double sm_step(sm_ctx *c, upf_ranker_model *m, const int32_t *users, size
             upf_ranker_item_matrix(m, c->V, c->bias);
         }
         for (size_t i = 0; i < I; i++) c->cand[i] = (int32_t)i;
+        logq = c->mask;
     } else {
         size_t n_pos = 0;
         for (size_t b = 0; b < B; b++) {
@@ -707,6 +756,7 @@ static double sm_step(sm_ctx *c, upf_ranker_model *m, const int32_t *users, size
     const upf_csr *itf = m->item_feat;
     for (size_t k = 0; k < C; k++) {
         size_t i = (size_t)c->cand[k];
+        if (c->cold[i]) continue; /* masked out: no gradient, no update */
         const float *g = c->gV + k * D;
         const float gb = c->gb[k];
         if (m->p.item_id) {
@@ -806,6 +856,20 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
     res->best_valid = NAN;
     if (!h) h = &none;
     if ((st = check_params(m, train, p, err)) != UPF_OK) return st;
+    /* Items without training positives are never negatives or candidates;
+     * their id part starts (and stays) at zero, so they score by attributes. */
+    if (m->p.item_id) {
+        const int64_t nz = upf_csr_nnz(train);
+        uint8_t *seen = upf_calloc(m->shape.n_items, 1);
+        if (!seen) return upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory");
+        for (int64_t e = 0; e < nz; e++) seen[train->idx[e]] = 1;
+        for (size_t i = 0; i < m->shape.n_items; i++)
+            if (!seen[i]) {
+                memset(m->p.item_id + i * m->shape.dim, 0, m->shape.dim * sizeof(float));
+                m->p.item_bias[i] = 0.0f;
+            }
+        upf_free(seen);
+    }
     const int softmax = p->loss == UPF_RANKER_SOFTMAX;
     const int64_t nnz = upf_csr_nnz(train);
     if (softmax) st = sm_create(&sm, m, train, pos_weight, p, err);

@@ -25,7 +25,7 @@ typedef enum upf_ranker_loss {
 
 typedef enum upf_neg_dist {
     UPF_NEG_UNIFORM = 0,
-    UPF_NEG_POPULARITY = 1, /* proportional to (train count + 1)^pop_alpha */
+    UPF_NEG_POPULARITY = 1, /* proportional to (train count)^pop_alpha */
     UPF_NEG_DIST_COUNT
 } upf_neg_dist;
 
@@ -73,7 +73,9 @@ typedef struct upf_ranker_train_result {
 
 /* Trains m on train (users x items, sorted rows). pos_weight (nnz of train) or
  * NULL weights each positive (event-type weights). With a validate hook and
- * patience > 0, stops early and leaves the best model in m. Single-threaded
+ * patience > 0, stops early and leaves the best model in m. Negatives and
+ * softmax candidates are the items with training positives only; the id part
+ * of every other item is set to zero, so cold items score by attributes. Single-threaded
  * runs are bit-for-bit reproducible for a seed; threads > 1 (per-sample losses)
  * is Hogwild: lock-free and NOT deterministic. */
 upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const float *pos_weight,
@@ -97,7 +99,8 @@ double upf_pair_epoch(upf_pair_ctx *c, upf_ranker_model *m, upf_rng *r, const in
  * (n_cols = n_items), so a user's vector gains the normalized sum of history
  * embeddings (Koren 2008 "SVD++"; Kabbur et al. 2013 "FISM"). */
 upf_status upf_ranker_history_features(const upf_csr *train, upf_csr *out, upf_err *err);
-/* Column-stacks a and b (same rows) into out. Either may be NULL/empty. */
+/* Column-stacks a and b (same rows) into out. Either may be NULL or have no
+ * columns; with neither, out is left zeroed (ptr NULL) and UPF_OK returned. */
 upf_status upf_csr_hstack(const upf_csr *a, const upf_csr *b, upf_csr *out, upf_err *err);
 
 #endif
