@@ -13,6 +13,7 @@
  * items are excluded exactly as the protocol says.
  * Exports UPF_KIND_RANKER (model/kinds.h). Entry point: upf_family_ranker.
  */
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -357,6 +358,104 @@ static upf_status hook_epoch(void *vctx, const upf_ranker_model *m, uint32_t epo
     return UPF_OK;
 }
 
+/* ---- cold items ranked among themselves ---- */
+
+/* The runner's cold_items segment ranks the whole catalogue; a new item then
+ * competes with every warm one. Shops show new arrivals in their own slot, so
+ * the question there is how well the model orders the cold items among
+ * themselves: warm items are pushed to the bottom (-FLT_MAX, a finite score)
+ * and only cold test items count. Reported as cold_ranking.*, beside the same
+ * figures for the items in index order (what popularity gives items with no
+ * counts) as cold_ranking.baseline_item_order.*. */
+typedef struct cold_ctx {
+    const float *uvec, *ivec, *ibias; /* NULL uvec: the item-order reference (every cold score 0) */
+    size_t dim;
+    const uint8_t *warm;              /* (I) */
+} cold_ctx;
+
+static upf_status cold_score_block(void *vctx, const int32_t *users, size_t n_users, int32_t item_begin,
+                                   int32_t item_end, float *out)
+{
+    const cold_ctx *c = vctx;
+    const size_t w = (size_t)(item_end - item_begin);
+    for (size_t r = 0; r < n_users; r++)
+        for (int32_t i = item_begin; i < item_end; i++) {
+            float s = -FLT_MAX;
+            if (!c->warm[i])
+                s = c->uvec ? upf_score_f32(c->ibias[i], c->uvec + (size_t)users[r] * c->dim, c->ivec + (size_t)i * c->dim,
+                                            c->dim)
+                            : 0.0f;
+            out[r * w + (size_t)(i - item_begin)] = s;
+        }
+    return UPF_OK;
+}
+
+static upf_status eval_cold_ranking(upf_run *run, const upf_csr *train, const upf_csr *test, const float *uvec,
+                                    const float *ivec, const float *ibias, size_t dim, upf_err *err)
+{
+    const upf_config *cfg = upf_run_config(run);
+    upf_status st = UPF_OK;
+    uint8_t *warm = NULL;
+    upf_metric_spec *specs = NULL;
+    size_t n_specs = 0;
+    if ((st = upf_metric_specs_grid((const char *const *)cfg->eval_metrics.v, cfg->eval_metrics.n, cfg->eval_k.v,
+                                    cfg->eval_k.n, &specs, &n_specs, err)))
+        return st;
+    if (!(warm = upf_calloc(train->n_cols ? train->n_cols : 1, 1))) {
+        st = upf_err_set(err, UPF_ERR_NOMEM, "cold_ranking: out of memory");
+        goto done;
+    }
+    for (int64_t e = 0; e < upf_csr_nnz(train); e++) warm[train->idx[e]] = 1;
+    for (int pass = 0; pass < 2 && !st; pass++) {
+        cold_ctx c = { pass ? NULL : uvec, ivec, ibias, dim, warm };
+        upf_scorer s;
+        memset(&s, 0, sizeof s);
+        s.score_block = cold_score_block;
+        s.ctx = &c;
+        upf_rank_eval_params ep = upf_rank_eval_params_default();
+        ep.metrics = specs;
+        ep.n_metrics = n_specs;
+        ep.gain = cfg->eval_gain == 1 ? UPF_GAIN_LINEAR : UPF_GAIN_EXP;
+        ep.threads = (size_t)upf_run_eval_threads(run);
+        upf_rank_eval_result r;
+        /* test restricted to cold items: the warm test items are no targets */
+        upf_csr cold_test;
+        memset(&cold_test, 0, sizeof cold_test);
+        int64_t nnz = upf_csr_nnz(test), k = 0;
+        cold_test.n_rows = test->n_rows;
+        cold_test.n_cols = test->n_cols;
+        cold_test.ptr = upf_calloc(test->n_rows + 1, sizeof *cold_test.ptr);
+        cold_test.idx = upf_malloc((size_t)(nnz ? nnz : 1) * sizeof *cold_test.idx);
+        cold_test.val = upf_malloc((size_t)(nnz ? nnz : 1) * sizeof *cold_test.val);
+        if (!cold_test.ptr || !cold_test.idx || !cold_test.val) {
+            upf_csr_free(&cold_test);
+            st = upf_err_set(err, UPF_ERR_NOMEM, "cold_ranking: out of memory");
+            break;
+        }
+        for (size_t u = 0; u < test->n_rows; u++) {
+            for (int64_t e = test->ptr[u]; e < test->ptr[u + 1]; e++)
+                if (!warm[test->idx[e]]) cold_test.idx[k] = test->idx[e], cold_test.val[k++] = test->val[e];
+            cold_test.ptr[u + 1] = k;
+        }
+        st = upf_rank_evaluate(&s, train, &cold_test, &ep, &r, err);
+        upf_csr_free(&cold_test);
+        if (st) break;
+        const char *prefix = pass ? "cold_ranking.baseline_item_order." : "cold_ranking.";
+        char path[256];
+        for (size_t q = 0; q < r.n_metrics; q++) {
+            snprintf(path, sizeof path, "%s%s", prefix, r.names[q]);
+            upf_run_metric(run, path, r.values[q]);
+        }
+        snprintf(path, sizeof path, "%susers_evaluated", prefix);
+        upf_run_metric(run, path, (double)r.n_users_ranked);
+        upf_rank_eval_result_free(&r);
+    }
+done:
+    upf_free(warm);
+    upf_free(specs);
+    return st;
+}
+
 /* ---- export ---- */
 
 static upf_status export_model(upf_run *run, const upf_ranker_model *m, const feats *f, const float *uvec,
@@ -582,6 +681,10 @@ static upf_status ranker_run(upf_run *run, const void *vp, upf_err *err)
     upf_scorer s;
     model_scorer(m, uvec, ivec, ibias, &s);
     if ((st = upf_run_eval_ranker(run, &s, err))) goto done;
+    for (size_t q = 0; q < cfg->eval_segments.n; q++)
+        if (strcmp(cfg->eval_segments.v[q], "cold_items") == 0 &&
+            (st = eval_cold_ranking(run, train, test, uvec, ivec, ibias, D, err)))
+            goto done;
     if (cfg->export_enabled) {
         upf_ranker_train_params tp = train_params(p, upf_run_seed(run), upf_run_threads(run));
         st = export_model(run, m, &f, uvec, ivec, ibias, &tp, &res, err);
