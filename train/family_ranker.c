@@ -104,7 +104,7 @@ static const upf_cfg_key ranker_keys[] = {
     { "train.lr_min", UPF_CFG_DOUBLE, OFF(lr_min), 0, 1e6, "0", NULL, "linear/cosine: the rate at the last step", 0 },
     { "train.lr_schedule", UPF_CFG_ENUM, OFF(lr_schedule), 0, 0, "constant", schedule_choices,
       "learning-rate schedule over all steps (a pure function of the step)", 0 },
-    { "train.warmup_steps", UPF_CFG_INT, OFF(warmup_steps), 0, 1e15, "0", NULL,
+    { "train.warmup_steps", UPF_CFG_INT, OFF(warmup_steps), 0, 1e9, "0", NULL,
       "steps of linear warm-up from 0 to train.lr", 0 },
     { "train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 1e6, "0.02", NULL,
       "L2 penalty added to the gradient of every parameter row a step touches", 0 },
