@@ -4,6 +4,7 @@
  * the key, the sweep grid, allocation failures, and configs/README.md agreeing
  * with every key table. */
 #include <check.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -635,6 +636,44 @@ START_TEST(test_readme_agrees_with_tables)
 }
 END_TEST
 
+/* ---- every example config loads, and says how its data is made ---- */
+
+START_TEST(test_example_configs)
+{
+    DIR *d = opendir("configs");
+    ck_assert_msg(d != NULL, "no configs/ folder (tests run from the project root)");
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".yaml") != 0) continue;
+        char path[512];
+        snprintf(path, sizeof path, "configs/%s", e->d_name);
+        upf_cfg_loaded *c = NULL;
+        upf_err err;
+        ck_assert_msg(upf_config_load(path, NULL, NULL, 0, &c, &err) == UPF_OK, "%s", err.msg);
+        const upf_config *cfg = upf_config_common(c);
+        if (cfg->data_source == 0) {
+            /* "# upfunnel data import --preset NAME ../shared/data/... -o <data.path>" in the top comment */
+            FILE *f = fopen(path, "rb");
+            char line[1024], want[600];
+            int found = 0;
+            snprintf(want, sizeof want, " -o %s\n", cfg->data_path);
+            while (fgets(line, sizeof line, f) && line[0] == '#')
+                if (strncmp(line, "# upfunnel data import --preset ", 32) == 0 && strstr(line, " ../shared/data/") &&
+                    strstr(line, want))
+                    found = 1;
+            fclose(f);
+            ck_assert_msg(found, "%s: no '# upfunnel data import --preset NAME ../shared/data/... -o %s' at the top",
+                          path, cfg->data_path);
+        }
+        upf_config_free(c);
+        n++;
+    }
+    closedir(d);
+    ck_assert_uint_ge(n, 6);
+}
+END_TEST
+
 /* ---- the tables themselves ---- */
 
 START_TEST(test_tables_consistent)
@@ -693,6 +732,7 @@ Suite *config_suite(void)
     t = tcase_create("docs");
     tcase_add_test(t, test_readme_agrees_with_tables);
     tcase_add_test(t, test_tables_consistent);
+    tcase_add_test(t, test_example_configs);
     suite_add_tcase(s, t);
     return s;
 }

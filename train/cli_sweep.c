@@ -155,6 +155,8 @@ int upf_cmd_sweep(int argc, char **argv)
     upf_cfg_grid grid;
     memset(&grid, 0, sizeof grid);
     point *pts = NULL;
+    upf_dataset *data = NULL;
+    char *data_desc = NULL;
     upf_err err;
     upf_err_clear(&err);
     if (!ov) {
@@ -238,6 +240,16 @@ int upf_cmd_sweep(int argc, char **argv)
         mkdir(tmp, 0777);
     }
     if (!(pts = upf_calloc(grid.n_points, sizeof *pts))) goto nomem;
+    /* the data is read once when no axis touches the data section */
+    int data_axis = 0;
+    for (size_t a = 0; a < grid.n_axes; a++) data_axis |= strncmp(grid.axis_paths[a], "data.", 5) == 0;
+    if (!data_axis && grid.n_points > 1) {
+        for (size_t a = 0; a < grid.n_axes; a++) ov[base_n + a] = grid.point_sets[0][a];
+        if ((st = upf_runner_load_data(config, ov, base_n + grid.n_axes, &data, &data_desc, &err))) {
+            rc = upf_cli_fail(&err);
+            goto done;
+        }
+    }
     int width = grid.n_points >= 100 ? 3 : 2;
     size_t n_failed = 0, n_gate = 0;
     for (size_t p = 0; p < grid.n_points; p++) {
@@ -255,6 +267,8 @@ int upf_cmd_sweep(int argc, char **argv)
         o.quiet = quiet;
         o.json_log = json;
         o.progress = progress;
+        o.dataset = data;
+        o.dataset_desc = data_desc;
         if (!quiet)
             fprintf(stderr, "== point %zu/%zu%s%s -> %s\n", p + 1, grid.n_points, grid.n_axes ? ": " : "",
                     grid.point_labels[p], pts[p].dir);
@@ -328,6 +342,8 @@ nomem:
     upf_cli_error("out of memory");
     rc = UPF_EXIT_FAIL;
 done:
+    upf_dataset_free(data);
+    upf_free(data_desc);
     upf_free(pts);
     upf_cfg_grid_free(&grid);
     upf_free(extra[0]);

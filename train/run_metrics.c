@@ -93,43 +93,28 @@ upf_status upf_run_metric_get(const upf_run *run, const char *path, double *valu
     return UPF_OK;
 }
 
-/* ---- per-user values ---- */
+/* ---- per-user values (eval/per_user.h writes per_user.csv) ---- */
 
-void pu_free(per_user_store *p)
+const char *const *run_user_ids(upf_run *run)
 {
-    for (size_t i = 0; i < p->n_cols; i++) upf_free(p->cols[i]);
-    upf_free(p->cols);
-    upf_free(p->vals);
-    memset(p, 0, sizeof *p);
+    if (!run->user_ids && run->ds) {
+        size_t n = run->ds->n_users;
+        if (!(run->user_ids = upf_malloc((n ? n : 1) * sizeof *run->user_ids))) return NULL;
+        for (size_t u = 0; u < n; u++) run->user_ids[u] = upf_strings_get(&run->ds->user_ids, u);
+    }
+    return run->user_ids;
 }
 
 upf_status upf_run_per_user(upf_run *run, const char *metric, const int32_t *users, const double *values, size_t n)
 {
-    per_user_store *p = &run->per_user;
     size_t n_users = run->ds ? run->ds->n_users : 0;
     if (!metric || !*metric) return UPF_ERR_ARG;
     for (size_t i = 0; i < n; i++)
         if (users[i] < 0 || (size_t)users[i] >= n_users) return UPF_ERR_ARG;
-    size_t col = p->n_cols;
-    for (size_t c = 0; c < p->n_cols; c++)
-        if (strcmp(p->cols[c], metric) == 0) col = c;
-    if (col == p->n_cols) {
-        size_t bytes, total;
-        if (upf_mul_size(p->n_cols + 1, n_users, &total) || upf_mul_size(total, sizeof(double), &bytes))
-            return UPF_ERR_NOMEM;
-        char **cols = upf_realloc(p->cols, (p->n_cols + 1) * sizeof *cols);
-        if (!cols) return UPF_ERR_NOMEM;
-        p->cols = cols;
-        double *vals = upf_realloc(p->vals, bytes ? bytes : 1);
-        if (!vals) return UPF_ERR_NOMEM;
-        p->vals = vals;
-        if (!(p->cols[p->n_cols] = upf_strdup(metric))) return UPF_ERR_NOMEM;
-        for (size_t u = 0; u < n_users; u++) p->vals[p->n_cols * n_users + u] = NAN;
-        p->n_users = n_users;
-        p->n_cols++;
-    }
-    for (size_t i = 0; i < n; i++) p->vals[col * n_users + (size_t)users[i]] = values[i];
-    return UPF_OK;
+    const char *const *ids = run_user_ids(run);
+    if (!ids) return UPF_ERR_NOMEM;
+    upf_err err;
+    return upf_per_user_add(&run->per_user, metric, users, values, n, ids, &err);
 }
 
 /* CSV field: quoted when it holds a comma, quote or newline. */
@@ -149,37 +134,12 @@ static void csv_field(FILE *f, const char *s)
 
 upf_status run_write_per_user(upf_run *run, upf_err *err)
 {
-    const per_user_store *p = &run->per_user;
-    if (p->n_cols == 0) return UPF_OK;
+    if (run->per_user.n_metrics == 0) return UPF_OK;
     char *path = upf_run_path(run, "per_user.csv");
     if (!path) return upf_err_set(err, UPF_ERR_NOMEM, "per_user.csv: out of memory");
-    upf_outfile o;
-    upf_status st = upf_outfile_open(&o, path, err);
+    upf_status st = upf_per_user_write(path, &run->per_user, err);
     upf_free(path);
-    if (st) return st;
-    fputs("user", o.f);
-    for (size_t c = 0; c < p->n_cols; c++) {
-        fputc(',', o.f);
-        csv_field(o.f, p->cols[c]);
-    }
-    fputc('\n', o.f);
-    char num[40];
-    for (size_t u = 0; u < p->n_users; u++) {
-        int any = 0;
-        for (size_t c = 0; c < p->n_cols; c++) any |= !isnan(p->vals[c * p->n_users + u]);
-        if (!any) continue;
-        csv_field(o.f, upf_strings_get(&run->ds->user_ids, u));
-        for (size_t c = 0; c < p->n_cols; c++) {
-            double v = p->vals[c * p->n_users + u];
-            fputc(',', o.f);
-            if (!isnan(v)) {
-                upf_json_format_num(num, sizeof num, v);
-                fputs(num, o.f);
-            }
-        }
-        fputc('\n', o.f);
-    }
-    return upf_outfile_commit(&o, err);
+    return st;
 }
 
 /* ---- curves and artifacts ---- */

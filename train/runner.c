@@ -727,7 +727,8 @@ static void run_free(upf_run *run)
     upf_csr_free(&run->valid);
     upf_csr_free(&run->test);
     ms_free(&run->metrics);
-    pu_free(&run->per_user);
+    upf_per_user_free(&run->per_user);
+    upf_free(run->user_ids);
     if (run->curves) fclose(run->curves);
     for (size_t i = 0; i < run->n_curve_cols; i++) upf_free(run->curve_cols ? run->curve_cols[i] : NULL);
     upf_free(run->curve_cols);
@@ -735,6 +736,35 @@ static void run_free(upf_run *run)
     upf_free(run->data_desc);
     upf_free(run->dir);
     upf_config_free(run->loaded);
+}
+
+upf_status upf_runner_load_data(const char *config_path, const char *const *overrides, size_t n_overrides,
+                                upf_dataset **out, char **desc, upf_err *err)
+{
+    *out = NULL;
+    *desc = NULL;
+    upf_runner_opts o;
+    upf_runner_opts_init(&o);
+    upf_run run;
+    memset(&run, 0, sizeof run);
+    run.opts = &o;
+    upf_cfg_load_opts lo = { config_path, NULL, NULL, overrides, n_overrides, NULL };
+    upf_status st = upf_config_load_opts(&lo, &run.loaded, err);
+    if (!st) {
+        run.cfg = upf_config_common(run.loaded);
+        st = run_resolve_data(&run, NULL, err);
+    }
+    if (!st) st = run_load_data(&run, err);
+    if (!st) {
+        *out = run.ds_owned;
+        *desc = run.data_desc;
+        run.ds_owned = NULL;
+        run.data_desc = NULL;
+    }
+    upf_dataset_free(run.ds_owned);
+    upf_free(run.data_desc);
+    upf_config_free(run.loaded);
+    return st;
 }
 
 static const char *stop_status(upf_status st)

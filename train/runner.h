@@ -56,6 +56,13 @@ typedef struct upf_runner_result {
  * half-written file. res is filled as far as the run got. */
 upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_err *err);
 
+/* Loads the dataset the data section of a config (with overrides) describes,
+ * as a run would, for callers that run several configs on the same data
+ * (sweeps pass it as opts.dataset). *out (upf_dataset_free) and *desc (the
+ * absolute path or "synth(...)", upf_free) are owned by the caller. */
+upf_status upf_runner_load_data(const char *config_path, const char *const *overrides, size_t n_overrides,
+                                upf_dataset **out, char **desc, upf_err *err);
+
 /* 1 when a lower value of the metric is better (loss, brier, rmse, error, ...). */
 int upf_metric_lower_is_better(const char *metric);
 

@@ -25,6 +25,26 @@ static char *absolute(const char *path)
     return upf_strdup(path);
 }
 
+/* The "# upfunnel data import ..." line in the config's comments, if any (buf). */
+static void import_hint(const char *config, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(config, "rb");
+    if (!f) return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        const char *p = line;
+        if (*p != '#') continue;
+        while (*p == '#' || *p == ' ' || *p == '$') p++;
+        if (strncmp(p, "upfunnel data import", 20) == 0 || strncmp(p, "./upfunnel data import", 22) == 0) {
+            snprintf(buf, n, "%s", p);
+            buf[strcspn(buf, "\r\n")] = '\0';
+            break;
+        }
+    }
+    fclose(f);
+}
+
 upf_status run_resolve_data(upf_run *run, const char *hint_abs_path, upf_err *err)
 {
     const upf_config *c = run->cfg;
@@ -54,8 +74,11 @@ upf_status run_resolve_data(upf_run *run, const char *hint_abs_path, upf_err *er
             char tried[2 * PATH_MAX + 64];
             if (n > 1) snprintf(tried, sizeof tried, " (looked for %s and %s)", cand[0], cand[1]);
             else tried[0] = '\0';
-            return upf_config_key_error(run->loaded, err, "data.path", "no dataset file %s%s: create it with "
-                                        "`upfunnel data import` or `upfunnel data synth`", p, tried);
+            char how[1100];
+            import_hint(c->file, how, sizeof how);
+            return upf_config_key_error(run->loaded, err, "data.path", "no dataset file %s%s; create it with %s%s%s", p,
+                                        tried, how[0] ? "`" : "", how[0] ? how : "`upfunnel data import` or "
+                                        "`upfunnel data synth`", how[0] ? "`" : "");
         }
         return UPF_OK;
     }

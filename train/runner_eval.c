@@ -80,19 +80,18 @@ static upf_status evaluate(upf_run *run, const eval_setup *e, const upf_scorer *
         return st;
     }
     st = record(run, prefix, &r);
-    if (!st && per_user) {
-        double *col = upf_malloc((r.n_users_per_user ? r.n_users_per_user : 1) * sizeof *col);
-        if (!col) st = UPF_ERR_NOMEM;
-        for (size_t m = 0; m < r.n_metrics && !st; m++) {
-            for (size_t u = 0; u < r.n_users_per_user; u++) col[u] = r.per_user[u * r.n_metrics + m];
-            st = upf_run_per_user(run, r.names[m], r.per_user_user, col, r.n_users_per_user);
-        }
-        upf_free(col);
+    if (st) {
+        upf_rank_eval_result_free(&r);
+        return upf_err_set(err, st, "recording the metrics of %s: %s", *prefix ? prefix : "the model",
+                           upf_status_str(st));
+    }
+    if (per_user) {
+        const char *const *ids = run_user_ids(run);
+        st = ids ? upf_per_user_from_rank_eval(&run->per_user, &r, ids, err)
+                 : upf_err_set(err, UPF_ERR_NOMEM, "per-user values: out of memory");
     }
     upf_rank_eval_result_free(&r);
-    if (st) return upf_err_set(err, st, "recording the metrics of %s: %s", *prefix ? prefix : "the model",
-                               upf_status_str(st));
-    return UPF_OK;
+    return st;
 }
 
 /* test restricted to items without training interactions */

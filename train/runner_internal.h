@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "../eval/per_user.h"
 #include "runner.h"
 
 /* ---- metrics ---- */
@@ -29,15 +30,6 @@ upf_status ms_set(metric_store *m, const char *path, double v, const char *s);
 const metric_entry *ms_get(const metric_store *m, const char *path);
 void ms_free(metric_store *m);
 
-/* Per-user values: one column per metric, rows by user index. */
-typedef struct per_user_store {
-    size_t n_cols;
-    char **cols;            /* (n_cols) metric names */
-    size_t n_users;         /* rows (the dataset's users) */
-    double *vals;           /* (n_cols, n_users), NaN where absent */
-} per_user_store;
-
-void pu_free(per_user_store *p);
 
 /* ---- log and progress ---- */
 
@@ -79,7 +71,8 @@ struct upf_run {
     upf_csr train, valid, test;
 
     metric_store metrics;
-    per_user_store per_user;
+    upf_per_user per_user;      /* the model's per-user values (eval/per_user.h) */
+    const char **user_ids;      /* (n_users) borrowed from the dataset, built on first use */
 
     FILE *curves;
     char **curve_cols;
@@ -111,5 +104,7 @@ typedef struct gate_result {
 upf_status run_write_metrics(upf_run *run, const gate_result *gates, size_t n_gates, const char *status_text,
                              double seconds_total, upf_err *err);
 upf_status run_write_per_user(upf_run *run, upf_err *err);
+/* The dataset's user ids as a pointer array (built once). NULL on NOMEM. */
+const char *const *run_user_ids(upf_run *run);
 
 #endif

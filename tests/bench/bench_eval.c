@@ -4,7 +4,8 @@
  * Usage: bench_eval [USERS ITEMS DIM [TILE_USERS TILE_ITEMS]]
  * (default 100000 50000 64). Prints, for one and two threads: a plain large
  * sgemm's GFLOP/s (the peak), the evaluation's seconds, its scoring part
- * (time inside sgemm) and the share of peak both reach. Figures only: it
+ * (time inside sgemm) and the share of peak both reach; the peak is timed
+ * before and after each evaluation and the larger figure kept. Figures only: it
  * asserts nothing. Data: random factors, 20 training items (excluded) and 5
  * test items per user. */
 #include <cblas.h>
@@ -111,10 +112,11 @@ int main(int argc, char **argv)
            "eval GF/s", "score GF/s", "score/peak");
     double ndcg_val[2] = { 0, 0 };
     for (int threads = 1; threads <= 2; threads++) {
-        /* peak: a plain large sgemm of the same inner dimension, and a square one */
+        /* peak: a plain large square sgemm and one of the same inner dimension,
+         * timed before and after the evaluation (the machine is shared, so the
+         * larger figure is taken: the share reported is the conservative one) */
         double peak_sq = sgemm_gflops(2048, 2048, 2048, threads);
         double peak_k = sgemm_gflops(4096, 4096, D ? D : 1, threads);
-        double peak = peak_sq > peak_k ? peak_sq : peak_k;
         upf_rank_eval_params p = upf_rank_eval_params_default();
         p.metrics = &ndcg;
         p.n_metrics = 1;
@@ -127,6 +129,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_eval: %s\n", err.msg);
             return 1;
         }
+        double after_sq = sgemm_gflops(2048, 2048, 2048, threads), after_k = sgemm_gflops(4096, 4096, D ? D : 1, threads);
+        peak_sq = after_sq > peak_sq ? after_sq : peak_sq;
+        peak_k = after_k > peak_k ? after_k : peak_k;
+        double peak = peak_sq > peak_k ? peak_sq : peak_k;
         double gf = flops / res.seconds_total * 1e-9, gs = flops / res.seconds_scoring * 1e-9;
         printf("%-8d %12.1f %12.1f %10.2f %10.2f %12.1f %12.1f %9.0f%%\n", threads, peak_sq, peak_k, res.seconds_total,
                res.seconds_scoring, gf, gs, 100.0 * gs / peak);
