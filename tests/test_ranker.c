@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/json.h"
+#include "../model/modelfile.h"
+#include "../model/kinds.h"
 #include "../train/optim.h"
 #include "../train/ranker_loss.h"
 #include "../train/ranker_model.h"
@@ -679,6 +682,65 @@ START_TEST(test_history_features)
 }
 END_TEST
 
+/* ---- the family through the command: config -> run directory ---- */
+
+static double metric_at(const upf_json *j, const char *path)
+{
+    const upf_json *v = upf_json_path(j, path);
+    return v && v->type == UPF_JSON_NUM ? v->num : (double)NAN;
+}
+
+START_TEST(test_family_end_to_end)
+{
+    /* a small synthetic shop in memory; the ranker must beat popularity, write
+     * curves and a ranker model whose stored vectors reproduce the evaluation */
+    char *dir = upf_test_tmpdir();
+    char cfg[4200], cmd[9000], path[4200];
+    snprintf(cfg, sizeof cfg, "%s/r.yaml", dir);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\n  synth: {users: 1500, items: 300, seed: 3}\n  events: [purchase, cart]\n"
+          "split: {kind: random, test_frac: 0.2, seed: 42}\n"
+          "features: {history: true, item_attrs: true}\n"
+          "model: {family: ranker, dim: 16}\n"
+          "train: {epochs: 12, valid_frac: 0.2, patience: 3, eval_every: 2, user_attr_dropout: 0.5, lr: 0.01, l2: 0.01}\n"
+          "eval: {metrics: [ndcg], k: [10], baselines: [popularity], segments: [cold_items]}\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "OPENBLAS_NUM_THREADS=1 %s train %s --out %s/run --quiet >%s/log 2>&1", upf_test_bin(), cfg,
+             dir, dir);
+    int rc = system(cmd);
+    ck_assert_msg(rc == 0, "upfunnel train failed (rc %d); see %s/log", rc, dir);
+    snprintf(path, sizeof path, "%s/run/metrics.json", dir);
+    upf_json *j = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_json_parse_file(path, &j, &err), UPF_OK);
+    double model = metric_at(j, "ndcg@10"), pop = metric_at(j, "baseline_popularity.ndcg@10");
+    ck_assert_msg(model > pop, "ranker ndcg@10 %g vs popularity %g", model, pop);
+    ck_assert(metric_at(j, "train.best_epoch") >= 1);
+    ck_assert(!isnan(metric_at(j, "cold_ranking.users_evaluated")));
+    upf_json_free(j);
+    snprintf(path, sizeof path, "%s/run/curves.csv", dir);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/run/model.upf", dir);
+    upf_model *m = NULL;
+    ck_assert_int_eq(upf_model_open(path, 0, &m, &err), UPF_OK);
+    ck_assert_int_eq(upf_model_kind(m), UPF_KIND_RANKER);
+    upf_tensor_view iv, uv, bv;
+    ck_assert_int_eq(upf_model_tensor(m, UPF_T_ITEM_FACTORS, &iv, &err), UPF_OK);
+    ck_assert_int_eq(upf_model_tensor(m, UPF_T_USER_FACTORS, &uv, &err), UPF_OK);
+    ck_assert_int_eq(upf_model_tensor(m, UPF_T_ITEM_BIAS, &bv, &err), UPF_OK);
+    ck_assert_int_eq(iv.dims[1], 16);
+    ck_assert_int_eq(uv.dims[1], 16);
+    ck_assert_int_eq(bv.dims[0], iv.dims[0]);
+    uint64_t dim = 0;
+    ck_assert_int_eq(upf_model_meta_u64(m, UPF_M_DIM, &dim), UPF_OK);
+    ck_assert_int_eq(dim, 16);
+    upf_model_close(m);
+    upf_test_rmdir(dir);
+}
+END_TEST
+
 Suite *ranker_suite(void)
 {
     Suite *s = suite_create("ranker");
@@ -701,6 +763,7 @@ Suite *ranker_suite(void)
     tcase_add_test(t, test_pair_fast_equals_reference);
     tcase_add_test(t, test_divergence_is_an_error);
     tcase_add_test(t, test_cold_items_through_attributes);
+    tcase_add_test(t, test_family_end_to_end);
     suite_add_tcase(s, t);
     return s;
 }
