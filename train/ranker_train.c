@@ -833,6 +833,7 @@ static upf_status check_params(const upf_ranker_model *m, const upf_csr *train, 
         return upf_err_set(err, UPF_ERR_ARG, "ranker: user_attr_dropout must be in [0, 1) (got %g)",
                            p->user_attr_dropout);
     if (!(p->opt.lr_init > 0)) return upf_err_set(err, UPF_ERR_ARG, "ranker: lr must be > 0");
+    if (!(p->ema >= 0 && p->ema < 1)) return upf_err_set(err, UPF_ERR_ARG, "ranker: ema must be in [0, 1) (got %g)", p->ema);
     if (p->threads < 1) return upf_err_set(err, UPF_ERR_ARG, "ranker: threads must be >= 1");
     return UPF_OK;
 }
@@ -849,6 +850,7 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
     pthread_t *tids = NULL;
     int32_t *users = NULL;
     size_t n_active = 0;
+    float *ema = NULL;
     upf_ranker_hooks none = { 0 };
     double t0 = now_s();
     memset(&sm, 0, sizeof sm);
@@ -895,6 +897,20 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
         }
         memcpy(good, m->block, bytes);
     }
+    /* The moving average and a model viewing it (what validation and the
+     * hooks see when ema is on). */
+    upf_ranker_model avg_view = *m;
+    const upf_ranker_model *seen = m;
+    if (softmax && p->ema > 0) {
+        if (!(ema = upf_malloc_aligned(bytes))) {
+            st = upf_err_set(err, UPF_ERR_NOMEM, "ranker: out of memory for the moving average (%zu bytes)", bytes);
+            goto done;
+        }
+        memcpy(ema, m->block, bytes);
+        avg_view.block = ema;
+        upf_ranker_views(&m->shape, ema, &avg_view.p);
+        seen = &avg_view;
+    }
     uint32_t good_epoch = 0;
     const uint32_t T = softmax ? 1 : p->threads;
     if (T > 1) {
@@ -925,6 +941,10 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
                 double lr = upf_lr_at(&p->opt, step, total_steps);
                 upf_opt_step o = upf_opt_step_at(&p->opt, lr, step + 1);
                 double l = sm_step(&sm, m, sm.users + s, B, &rng, &o);
+                if (ema) {
+                    const float a = (float)p->ema, b = 1.0f - a;
+                    for (size_t k = 0; k < m->n_params; k++) ema[k] = a * ema[k] + b * m->block[k];
+                }
                 if (!isfinite(l)) {
                     if (good) memcpy(m->block, good, bytes);
                     st = upf_err_set(err, UPF_ERR_NUMERIC,
@@ -984,7 +1004,7 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
             res->updates += (uint64_t)nnz;
         }
         const char *bad = NULL;
-        if (!isfinite(loss) || !upf_ranker_model_finite(m, &bad)) {
+        if (!isfinite(loss) || !upf_ranker_model_finite(seen, &bad)) {
             if (good) memcpy(m->block, good, bytes);
             st = upf_err_set(err, UPF_ERR_NUMERIC, "ranker: %s is not finite after epoch %u (step %llu); %s (epoch %u)",
                              bad ? bad : "the loss", ep, (unsigned long long)step,
@@ -998,14 +1018,14 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
         double valid = NAN;
         int is_best = 0;
         if (h->validate && (ep % p->eval_every == 0 || ep == p->epochs)) {
-            if ((st = h->validate(h->ctx, m, &valid, err)) != UPF_OK) goto done;
+            if ((st = h->validate(h->ctx, seen, &valid, err)) != UPF_OK) goto done;
             if (!(valid <= res->best_valid) || isnan(res->best_valid)) {
                 if (isnan(res->best_valid) || valid > res->best_valid) {
                     res->best_valid = valid;
                     res->best_epoch = ep;
                     is_best = 1;
                     since_best = 0;
-                    memcpy(good, m->block, bytes);
+                    memcpy(good, seen->block, bytes);
                     good_epoch = ep;
                 }
             }
@@ -1013,7 +1033,7 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
         } else if (!h->validate) {
             good_epoch = ep;
         }
-        if (h->epoch_end && (st = h->epoch_end(h->ctx, m, ep, loss, valid, is_best, err)) != UPF_OK) goto done;
+        if (h->epoch_end && (st = h->epoch_end(h->ctx, seen, ep, loss, valid, is_best, err)) != UPF_OK) goto done;
         if (upf_interrupted()) {
             st = upf_err_set(err, UPF_ERR_INTERRUPTED, "ranker: interrupted after epoch %u", ep);
             goto done;
@@ -1021,11 +1041,13 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
         if (h->validate && p->patience && since_best >= p->patience) break;
     }
     if (h->validate && res->best_epoch) memcpy(m->block, good, bytes);
+    else if (ema) memcpy(m->block, ema, bytes);
 done:
     res->seconds = now_s() - t0;
     upf_free(args);
     upf_free(tids);
     upf_free(users);
+    upf_free_aligned(ema);
     upf_free_aligned(good);
     sm_free(&sm);
     upf_pair_ctx_free(pc);
