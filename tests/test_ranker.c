@@ -512,6 +512,37 @@ START_TEST(test_train_beats_popularity)
 }
 END_TEST
 
+START_TEST(test_hogwild_learns)
+{
+    /* two threads without locks (non-deterministic): still learns the groups */
+    planted pl;
+    planted_make(&pl, 120, 60, 4, 5);
+    double *pop = calloc(pl.I, sizeof *pop);
+    for (int64_t e = 0; e < upf_csr_nnz(&pl.train); e++) pop[pl.train.idx[e]] += 1 + 1e-6 * pl.train.idx[e];
+    double hr_pop = hit_rate5(NULL, &pl.train, &pl.test, pop);
+    upf_ranker_shape s = { pl.U, pl.I, 0, 0, 8, 1, 1 };
+    upf_ranker_model *m = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_ranker_model_create(&s, NULL, NULL, &m, &err), UPF_OK);
+    upf_ranker_model_init(m, 0.1, 1);
+    upf_ranker_train_params p = upf_ranker_train_params_default();
+    p.loss = UPF_RANKER_BPR;
+    p.opt.kind = UPF_OPT_SGD;
+    p.opt.lr_init = 0.1;
+    p.opt.l2 = 1e-4;
+    p.epochs = 150;
+    p.threads = 2;
+    upf_ranker_train_result res;
+    ck_assert_int_eq(upf_ranker_train(m, &pl.train, NULL, &p, NULL, &res, &err), UPF_OK);
+    ck_assert_int_eq(res.updates, (uint64_t)upf_csr_nnz(&pl.train) * 150);
+    double hr = hit_rate5(m, &pl.train, &pl.test, NULL);
+    ck_assert_msg(hr > hr_pop + 0.2, "hogwild: hit@5 %.3f vs popularity %.3f", hr, hr_pop);
+    upf_ranker_model_free(m);
+    free(pop);
+    planted_free(&pl);
+}
+END_TEST
+
 START_TEST(test_train_deterministic)
 {
     planted pl;
@@ -760,6 +791,7 @@ Suite *ranker_suite(void)
     tcase_set_timeout(t, 60);
     tcase_add_test(t, test_train_beats_popularity);
     tcase_add_test(t, test_train_deterministic);
+    tcase_add_test(t, test_hogwild_learns);
     tcase_add_test(t, test_pair_fast_equals_reference);
     tcase_add_test(t, test_divergence_is_an_error);
     tcase_add_test(t, test_cold_items_through_attributes);

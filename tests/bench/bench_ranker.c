@@ -166,6 +166,8 @@ typedef struct hp {
     const char *dir; /* u.data's folder, for u.item / u.user */
     int verbose;
     int refit;
+    double refit_scale;
+    int nested;
 } hp;
 
 static int set_hp(hp *h, const char *kv)
@@ -199,6 +201,8 @@ static int set_hp(hp *h, const char *kv)
     else if (K("verbose")) h->verbose = (int)x;
     else if (K("check")) h->t.check_negatives = (int)x;
     else if (K("refit")) h->refit = (int)x;
+    else if (K("refit_scale")) h->refit_scale = x;
+    else if (K("nested")) h->nested = (int)x;
     else if (K("cosine")) h->t.opt.schedule = x > 0 ? UPF_LR_COSINE : UPF_LR_CONSTANT;
     else return -1;
 #undef K
@@ -384,6 +388,16 @@ static int quality(int argc, char **argv)
     }
     /* validation carved from train: flag 2 */
     split_pairs(p, n, 0.2, seed + 1000, 2);
+    if (h.nested) {
+        /* one level down, for choosing rules without the test split: the test
+         * pairs vanish, the validation pairs become the test, and a new
+         * validation split is carved from what is left */
+        size_t k = 0;
+        for (size_t e = 0; e < n; e++)
+            if (p[e].test != 1) p[k] = p[e], p[k].test = p[e].test == 2 ? 1 : 0, k++;
+        n = k;
+        split_pairs(p, n, 0.2, seed + 2000, 2);
+    }
     upf_csr all_train, test, fit, valid;
     build_csr(p, n, U, I, 1, &test);
     build_csr(p, n, U, I, 2, &valid);
@@ -424,6 +438,7 @@ static int quality(int argc, char **argv)
     if (h.refit) {
         upf_ranker_train_params t = h.t;
         t.epochs = res.best_epoch ? res.best_epoch : res.epochs_run;
+        if (h.refit_scale > 0) t.epochs = (uint32_t)lround(t.epochs * h.refit_scale);
         t.patience = 0;
         m = make_model(&h, &all_train, &hist);
         upf_ranker_train_result r2;
