@@ -489,6 +489,8 @@ typedef struct sm_ctx {
     upf_alias alias;        /* sampled candidates */
     double *pop;            /* (I) empirical popularity share of train entries */
     uint8_t *cold;          /* (I) 1: no training positive (never a candidate) */
+    float id_scale;         /* the last sm_user_vec's user-id dropout factor */
+    float *id_scales;       /* (B) per batch row */
     float *mask;            /* (I) full mode: +inf for cold items, else 0; NULL when none is cold */
 } sm_ctx;
 
@@ -517,6 +519,7 @@ static void sm_free(sm_ctx *c)
     upf_free(c->pop);
     upf_free(c->cold);
     upf_free(c->mask);
+    upf_free(c->id_scales);
     memset(c, 0, sizeof *c);
 }
 
@@ -573,6 +576,8 @@ static upf_status sm_create(sm_ctx *c, const upf_ranker_model *m, const upf_csr 
     c->cand = upf_calloc(c->Cmax, sizeof *c->cand);
     c->cand_pos = upf_malloc(s->n_items * sizeof *c->cand_pos);
     c->users = upf_malloc((c->n_active ? c->n_active : 1) * sizeof *c->users);
+    c->id_scales = upf_malloc(c->B * sizeof *c->id_scales);
+    if (!c->id_scales) ok = 0;
     c->pop = upf_calloc(s->n_items, sizeof *c->pop);
     if (m->user_feat) {
         c->uval = upf_calloc((size_t)upf_csr_nnz(m->user_feat) + 1, sizeof *c->uval);
@@ -636,7 +641,12 @@ static upf_status sm_create(sm_ctx *c, const upf_ranker_model *m, const upf_csr 
 static void sm_user_vec(sm_ctx *c, const upf_ranker_model *m, size_t u, upf_rng *r, float *out)
 {
     const size_t d = c->D;
-    if (m->p.user_id) memcpy(out, m->p.user_id + u * d, d * sizeof(float));
+    c->id_scale = 1.0f;
+    if (m->p.user_id && c->p.user_id_dropout > 0)
+        c->id_scale = upf_rng_uniform(r) < c->p.user_id_dropout ? 0.0f : (float)(1.0 / (1.0 - c->p.user_id_dropout));
+    if (m->p.user_id && c->id_scale == 1.0f) memcpy(out, m->p.user_id + u * d, d * sizeof(float));
+    else if (m->p.user_id)
+        for (size_t k = 0; k < d; k++) out[k] = c->id_scale * m->p.user_id[u * d + k];
     else memset(out, 0, d * sizeof(float));
     const upf_csr *f = m->user_feat;
     if (!f) return;
@@ -674,7 +684,10 @@ static double sm_step(sm_ctx *c, upf_ranker_model *m, const int32_t *users, size
     const size_t D = c->D, I = m->shape.n_items;
     const upf_csr *tr = c->train;
     const int full = c->Cmax == I && (c->p.n_negatives == 0 || c->p.n_negatives >= I);
-    for (size_t b = 0; b < B; b++) sm_user_vec(c, m, (size_t)users[b], r, c->U + b * D);
+    for (size_t b = 0; b < B; b++) {
+        sm_user_vec(c, m, (size_t)users[b], r, c->U + b * D);
+        c->id_scales[b] = c->id_scale;
+    }
     /* candidates */
     size_t C = 0;
     const float *V = c->V, *bias = c->bias;
@@ -739,9 +752,18 @@ static double sm_step(sm_ctx *c, upf_ranker_model *m, const int32_t *users, size
     for (size_t b = 0; b < B; b++) {
         size_t u = (size_t)users[b];
         const float *g = c->gU + b * D;
-        if (m->p.user_id)
+        if (m->p.user_id && c->id_scales[b] != 0.0f) {
+            if (c->id_scales[b] != 1.0f) { /* chain rule through the dropout scale (gU row is not reused) */
+                float *gs = c->gU + b * D;
+                for (size_t k = 0; k < D; k++) gs[k] *= c->id_scales[b];
+            }
             upf_opt_update(o, m->p.user_id + u * D, c->s1.user_id ? c->s1.user_id + u * D : NULL,
                            c->s2.user_id ? c->s2.user_id + u * D : NULL, g, D);
+            if (c->id_scales[b] != 1.0f) {
+                float *gs = c->gU + b * D;
+                for (size_t k = 0; k < D; k++) gs[k] /= c->id_scales[b];
+            }
+        }
         if (!uf) continue;
         for (int64_t e = uf->ptr[u]; e < uf->ptr[u + 1]; e++) {
             const float x = c->uval[e];
@@ -833,6 +855,8 @@ static upf_status check_params(const upf_ranker_model *m, const upf_csr *train, 
         return upf_err_set(err, UPF_ERR_ARG, "ranker: user_attr_dropout must be in [0, 1) (got %g)",
                            p->user_attr_dropout);
     if (!(p->opt.lr_init > 0)) return upf_err_set(err, UPF_ERR_ARG, "ranker: lr must be > 0");
+    if (!(p->user_id_dropout >= 0 && p->user_id_dropout < 1))
+        return upf_err_set(err, UPF_ERR_ARG, "ranker: user_id_dropout must be in [0, 1) (got %g)", p->user_id_dropout);
     if (!(p->ema >= 0 && p->ema < 1)) return upf_err_set(err, UPF_ERR_ARG, "ranker: ema must be in [0, 1) (got %g)", p->ema);
     if (p->threads < 1) return upf_err_set(err, UPF_ERR_ARG, "ranker: threads must be >= 1");
     return UPF_OK;

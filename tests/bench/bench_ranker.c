@@ -190,6 +190,7 @@ static int set_hp(hp *h, const char *kv)
     else if (K("tau")) h->t.tau = x;
     else if (K("drop")) h->t.user_attr_dropout = x;
     else if (K("ema")) h->t.ema = x;
+    else if (K("id_drop")) h->t.user_id_dropout = x;
     else if (K("init")) h->t.init_std = x;
     else if (K("seed")) h->t.seed = (uint64_t)x;
     else if (K("threads")) h->t.threads = (uint32_t)x;
