@@ -30,7 +30,7 @@ static double now_s(void)
 
 /* ---- data ---- */
 
-typedef struct pair { int32_t u, i; int8_t test; } pair;
+typedef struct pair { int32_t u, i; int8_t test, rating; } pair;
 
 static int cmp_pair(const void *a, const void *b)
 {
@@ -56,7 +56,7 @@ static void build_csr(const pair *p, size_t n, size_t U, size_t I, int want, upf
     for (size_t e = 0; e < n; e++)
         if (want < 0 || p[e].test == want) {
             m->idx[k] = p[e].i;
-            m->val[k++] = 1.0f;
+            m->val[k++] = (float)p[e].rating;
         }
 }
 
@@ -137,6 +137,15 @@ static double ndcg_at(const upf_ranker_model *m, const upf_csr *train, const upf
     return n_users ? total / (double)n_users : 0.0;
 }
 
+static float *rating_weights(const upf_csr *m, double w5)
+{
+    if (!(w5 > 0)) return NULL;
+    int64_t nnz = upf_csr_nnz(m);
+    float *w = malloc((size_t)(nnz + 1) * sizeof *w);
+    for (int64_t e = 0; e < nnz; e++) w[e] = m->val[e] >= 5.0f ? (float)w5 : 1.0f;
+    return w;
+}
+
 typedef struct vctx { const upf_csr *train, *valid; int verbose; } vctx;
 
 static upf_status validate(void *ctx, const upf_ranker_model *m, double *value, upf_err *err)
@@ -168,6 +177,7 @@ typedef struct hp {
     int refit;
     double refit_scale;
     int nested;
+    double w5; /* weight of a 5-star positive (4-star: 1); 0: all 1 */
 } hp;
 
 static int set_hp(hp *h, const char *kv)
@@ -204,6 +214,7 @@ static int set_hp(hp *h, const char *kv)
     else if (K("refit")) h->refit = (int)x;
     else if (K("refit_scale")) h->refit_scale = x;
     else if (K("nested")) h->nested = (int)x;
+    else if (K("w5")) h->w5 = x;
     else if (K("cosine")) h->t.opt.schedule = x > 0 ? UPF_LR_COSINE : UPF_LR_CONSTANT;
     else return -1;
 #undef K
@@ -365,6 +376,7 @@ static int quality(int argc, char **argv)
         p[n].u = (int32_t)(uu - 1);
         p[n].i = (int32_t)(ii - 1);
         p[n].test = 0;
+        p[n].rating = (int8_t)rr;
         if ((size_t)uu > U) U = (size_t)uu;
         if ((size_t)ii > I) I = (size_t)ii;
         n++;
@@ -379,7 +391,7 @@ static int quality(int argc, char **argv)
         }
         long a, b, c;
         while (fscanf(g, "%ld %ld %ld", &a, &b, &c) == 3) {
-            pair key = { (int32_t)a, (int32_t)b, 0 };
+            pair key = { (int32_t)a, (int32_t)b, 0, 0 };
             pair *hit = bsearch(&key, p, n, sizeof *p, cmp_pair);
             if (hit) hit->test = (int8_t)c;
         }
@@ -426,11 +438,13 @@ static int quality(int argc, char **argv)
     upf_ranker_hooks hooks = { validate, epoch_end, &vc };
     upf_ranker_train_result res;
     double t0 = now_s();
-    if (upf_ranker_train(m, &fit, NULL, &h.t, &hooks, &res, &err) != UPF_OK) {
+    float *wfit = rating_weights(&fit, h.w5);
+    if (upf_ranker_train(m, &fit, wfit, &h.t, &hooks, &res, &err) != UPF_OK) {
         fprintf(stderr, "train: %s\n", err.msg);
         return 1;
     }
     double t1 = now_s();
+    free(wfit);
     double test_nofit = ndcg_at(m, &all_train, &test, 10);
     upf_ranker_model_free(m);
     free_feats(&hist);
@@ -444,11 +458,13 @@ static int quality(int argc, char **argv)
         m = make_model(&h, &all_train, &hist);
         upf_ranker_train_result r2;
         t2 = now_s();
-        if (upf_ranker_train(m, &all_train, NULL, &t, NULL, &r2, &err) != UPF_OK) {
+        float *wall = rating_weights(&all_train, h.w5);
+        if (upf_ranker_train(m, &all_train, wall, &t, NULL, &r2, &err) != UPF_OK) {
             fprintf(stderr, "refit: %s\n", err.msg);
             return 1;
         }
         t3 = now_s();
+        free(wall);
         test_ndcg = ndcg_at(m, &all_train, &test, 10);
         upf_ranker_model_free(m);
         free_feats(&hist);
