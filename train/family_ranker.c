@@ -48,6 +48,7 @@ typedef struct ranker_params {
     double l2, beta1, beta2, eps;
     double tau, user_attr_dropout;
     upf_cfg_map event_weights; /* train.event_weights */
+    upf_cfg_map rating_weights; /* train.rating_weights */
     double valid_frac;
     int64_t valid_k;
     int refit;
@@ -118,6 +119,10 @@ static const upf_cfg_key ranker_keys[] = {
     { "train.event_weights", UPF_CFG_MAP, OFF(event_weights), 0, 0, "{}", NULL,
       "weight of a positive by its event type (the type whose data.grades grade it has), e.g. {purchase: 1, view: 0.3}",
       0 },
+    { "train.rating_weights", UPF_CFG_MAP, OFF(rating_weights), 0, 0, "{}", NULL,
+      "weight of a positive by its rating (the largest rating event of the pair before the split), e.g. {4: 1, 5: 1.5}; "
+      "other values weigh 1",
+      0 },
     { "train.valid_frac", UPF_CFG_DOUBLE, OFF(valid_frac), 0, 1, "0", NULL,
       "share of the training interactions held out (same kind of split) for early stopping; 0: none",
       UPF_CFG_MAX_EXCL },
@@ -156,6 +161,26 @@ static upf_status parse_type_map(const upf_cfg_map *m, const char *key, float *o
     return UPF_OK;
 }
 
+/* Rating -> weight pairs from train.rating_weights (n <= cap). */
+static upf_status parse_rating_map(const upf_cfg_map *m, double *rating, double *weight, size_t *n, upf_err *err)
+{
+    *n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        char *end;
+        double r = strtod(m->keys[i], &end);
+        if (end == m->keys[i] || *end || !isfinite(r))
+            return upf_err_set(err, UPF_ERR_CONFIG, "train.rating_weights: expected ratings (numbers) as keys, got \"%s\"",
+                               m->keys[i]);
+        double w = strtod(m->values[i], &end);
+        if (end == m->values[i] || *end || !(w >= 0) || !isfinite(w))
+            return upf_err_set(err, UPF_ERR_CONFIG, "train.rating_weights.%s: expected a number >= 0, got \"%s\"",
+                               m->keys[i], m->values[i]);
+        if (rating) rating[*n] = r, weight[*n] = w;
+        (*n)++;
+    }
+    return UPF_OK;
+}
+
 static upf_status ranker_check(const void *vp, const upf_config *cfg, upf_err *err)
 {
     const ranker_params *p = vp;
@@ -163,6 +188,8 @@ static upf_status ranker_check(const void *vp, const upf_config *cfg, upf_err *e
     upf_status st;
     if ((st = parse_type_map(&p->event_weights, "train.event_weights", w, err))) return st;
     if ((st = parse_type_map(&p->profile_weights, "features.profile_weights", w, err))) return st;
+    size_t n_r;
+    if ((st = parse_rating_map(&p->rating_weights, NULL, NULL, &n_r, err))) return st;
     if (p->profiles && cfg->split_kind + 1 != UPF_SPLIT_TEMPORAL)
         return upf_err_set(err, UPF_ERR_CONFIG,
                            "features.profiles: expected split.kind temporal (profiles are built at the split cutoff; "
@@ -560,30 +587,77 @@ static upf_ranker_train_params train_params(const ranker_params *p, uint64_t see
     return t;
 }
 
-/* Positive weights by event type: the type whose grade a pair has. */
-static upf_status positive_weights(const upf_config *cfg, const ranker_params *p, const upf_csr *train, float **out,
+/* Positive weights: by event type (the type whose grade a pair has) times
+ * by rating (the pair's largest RATING event value before the split cutoff). */
+static upf_status positive_weights(upf_run *run, const ranker_params *p, const upf_csr *train, float **out,
                                    upf_err *err)
 {
+    const upf_config *cfg = upf_run_config(run);
+    const upf_dataset *ds = upf_run_dataset(run);
+    upf_status st = UPF_OK;
+    float *w = NULL, *best = NULL;
+    double *rv = NULL, *rw = NULL;
     *out = NULL;
-    if (p->event_weights.n == 0) return UPF_OK;
-    float tw[UPF_EV_TYPE_COUNT];
-    for (int t = 0; t < UPF_EV_TYPE_COUNT; t++) tw[t] = 1.0f;
-    upf_status st = parse_type_map(&p->event_weights, "train.event_weights", tw, err);
-    if (st) return st;
-    upf_interaction_params ip = upf_config_interaction_params(cfg);
+    if (p->event_weights.n == 0 && p->rating_weights.n == 0) return UPF_OK;
     int64_t nnz = upf_csr_nnz(train);
-    float *w = upf_malloc((size_t)(nnz ? nnz : 1) * sizeof *w);
-    if (!w) return upf_err_set(err, UPF_ERR_NOMEM, "train.event_weights: out of memory");
-    for (int64_t e = 0; e < nnz; e++) {
-        w[e] = 1.0f;
-        for (int t = 1; t < UPF_EV_TYPE_COUNT; t++)
-            if ((ip.types >> t & 1u) && ip.grade[t] == train->val[e]) {
-                w[e] = tw[t];
-                break;
+    w = upf_malloc((size_t)(nnz ? nnz : 1) * sizeof *w);
+    if (!w) return upf_err_set(err, UPF_ERR_NOMEM, "train weights: out of memory");
+    for (int64_t e = 0; e < nnz; e++) w[e] = 1.0f;
+    if (p->event_weights.n) {
+        float tw[UPF_EV_TYPE_COUNT];
+        for (int t = 0; t < UPF_EV_TYPE_COUNT; t++) tw[t] = 1.0f;
+        if ((st = parse_type_map(&p->event_weights, "train.event_weights", tw, err))) goto done;
+        upf_interaction_params ip = upf_config_interaction_params(cfg);
+        for (int64_t e = 0; e < nnz; e++)
+            for (int t = 1; t < UPF_EV_TYPE_COUNT; t++)
+                if ((ip.types >> t & 1u) && ip.grade[t] == train->val[e]) {
+                    w[e] = tw[t];
+                    break;
+                }
+    }
+    if (p->rating_weights.n) {
+        size_t n_r = p->rating_weights.n;
+        rv = upf_malloc(n_r * sizeof *rv);
+        rw = upf_malloc(n_r * sizeof *rw);
+        best = upf_malloc((size_t)(nnz ? nnz : 1) * sizeof *best);
+        if (!rv || !rw || !best) {
+            st = upf_err_set(err, UPF_ERR_NOMEM, "train.rating_weights: out of memory");
+            goto done;
+        }
+        if ((st = parse_rating_map(&p->rating_weights, rv, rw, &n_r, err))) goto done;
+        for (int64_t e = 0; e < nnz; e++) best[e] = -INFINITY;
+        const int64_t cutoff = cfg->split_kind + 1 == UPF_SPLIT_TEMPORAL ? cfg->split_cutoff : INT64_MAX;
+        for (size_t u = 0; u < train->n_rows && u < ds->n_users; u++) {
+            const int32_t *row = train->idx + train->ptr[u];
+            int64_t len = train->ptr[u + 1] - train->ptr[u];
+            for (int64_t ev = ds->user_ptr[u]; ev < ds->user_ptr[u + 1]; ev++) {
+                if (ds->ev_type[ev] != UPF_EV_RATING || ds->ev_time[ev] >= cutoff || ds->ev_item[ev] < 0) continue;
+                int64_t lo = 0, hi = len;
+                const int32_t j = ds->ev_item[ev];
+                while (lo < hi) {
+                    int64_t mid = lo + (hi - lo) / 2;
+                    if (row[mid] < j) lo = mid + 1;
+                    else hi = mid;
+                }
+                if (lo < len && row[lo] == j && ds->ev_value[ev] > best[train->ptr[u] + lo])
+                    best[train->ptr[u] + lo] = ds->ev_value[ev];
             }
+        }
+        for (int64_t e = 0; e < nnz; e++)
+            for (size_t q = 0; q < n_r; q++)
+                if (fabs((double)best[e] - rv[q]) < 1e-6) {
+                    w[e] *= (float)rw[q];
+                    break;
+                }
     }
     *out = w;
-    return UPF_OK;
+    w = NULL;
+done:
+    upf_free(w);
+    upf_free(best);
+    upf_free(rv);
+    upf_free(rw);
+    return st;
 }
 
 static upf_status train_one(upf_run *run, const ranker_params *p, const upf_csr *train, const upf_csr *valid,
@@ -600,7 +674,7 @@ static upf_status train_one(upf_run *run, const ranker_params *p, const upf_csr 
     if ((st = upf_ranker_model_create(&s, f->user.ptr ? &f->user : NULL, f->item.ptr ? &f->item : NULL, &m, err)))
         goto done;
     upf_ranker_model_init(m, p->init_std, upf_run_seed(run));
-    if ((st = positive_weights(upf_run_config(run), p, train, &pw, err))) goto done;
+    if ((st = positive_weights(run, p, train, &pw, err))) goto done;
     upf_ranker_train_params tp = train_params(p, upf_run_seed(run), upf_run_threads(run));
     tp.epochs = epochs;
     if (!with_valid) tp.patience = 0;
