@@ -240,6 +240,26 @@ static upf_csr attrs_view(const upf_attrs *a, size_t n_rows)
     return m;
 }
 
+/* Scales columns [c0, c1) of m so each has max |value| 1: numeric attributes
+ * (age, price) get the scale of the categorical ones (value 1). */
+static upf_status scale_columns(upf_csr *m, size_t c0, size_t c1, upf_err *err)
+{
+    if (c1 <= c0) return UPF_OK;
+    double *mx = upf_calloc(c1 - c0, sizeof *mx);
+    if (!mx) return upf_err_set(err, UPF_ERR_NOMEM, "features: out of memory");
+    int64_t nnz = upf_csr_nnz(m);
+    for (int64_t e = 0; e < nnz; e++) {
+        size_t c = (size_t)m->idx[e];
+        if (c >= c0 && c < c1 && fabs((double)m->val[e]) > mx[c - c0]) mx[c - c0] = fabs((double)m->val[e]);
+    }
+    for (int64_t e = 0; e < nnz; e++) {
+        size_t c = (size_t)m->idx[e];
+        if (c >= c0 && c < c1 && mx[c - c0] > 0) m->val[e] = (float)((double)m->val[e] / mx[c - c0]);
+    }
+    upf_free(mx);
+    return UPF_OK;
+}
+
 static void normalize_rows(upf_csr *m)
 {
     for (size_t r = 0; r < m->n_rows; r++) {
@@ -277,6 +297,7 @@ static upf_status build_feats(upf_run *run, const ranker_params *p, const upf_cs
     f->n_dataset_user = ua.ptr ? ua.n_cols : 0;
     f->n_profile = prof.ptr ? prof.n_cols : 0;
     f->n_history = hist.ptr ? hist.n_cols : 0;
+    if (f->user.ptr && (st = scale_columns(&f->user, 0, f->n_dataset_user, err))) goto done;
     if (p->normalize && f->user.ptr) normalize_rows(&f->user);
     if (p->item_attrs) {
         upf_csr ia = attrs_view(&ds->item_attrs, train->n_cols);
@@ -285,6 +306,7 @@ static upf_status build_feats(upf_run *run, const ranker_params *p, const upf_cs
             goto done;
         }
         if ((st = upf_csr_hstack(&ia, NULL, &f->item, err))) goto done;
+        if ((st = scale_columns(&f->item, 0, f->item.n_cols, err))) goto done;
         if (p->normalize) normalize_rows(&f->item);
     }
 done:
