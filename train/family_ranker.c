@@ -82,7 +82,7 @@ static const upf_cfg_key ranker_keys[] = {
       "profiles: weight per event type, e.g. {purchase: 1, cart: 0.5, view: 0.2} (unnamed types keep these; rating 1)",
       0 },
     { "features.normalize", UPF_CFG_BOOL, OFF(normalize), 0, 0, "true", NULL,
-      "scale each user's and item's attribute row to unit L2 norm", 0 },
+      "scale each source of a row (dataset attributes, profiles, history; item attributes) to unit L2 norm", 0 },
     { "train.loss", UPF_CFG_ENUM, OFF(loss), 0, 0, "softmax", loss_choices,
       "bpr (Rendle 2009), warp (Weston 2011) or softmax (mini-batch multinomial over all or sampled items)", 0 },
     { "train.epochs", UPF_CFG_INT, OFF(epochs), 1, 1000000, "100", NULL, "maximum passes over the data", 0 },
@@ -260,14 +260,17 @@ static upf_status scale_columns(upf_csr *m, size_t c0, size_t c1, upf_err *err)
     return UPF_OK;
 }
 
-static void normalize_rows(upf_csr *m)
+/* Scales, in each row, the entries of columns [c0, c1) to unit L2 norm. */
+static void normalize_block(upf_csr *m, size_t c0, size_t c1)
 {
     for (size_t r = 0; r < m->n_rows; r++) {
         double s = 0.0;
-        for (int64_t e = m->ptr[r]; e < m->ptr[r + 1]; e++) s += (double)m->val[e] * (double)m->val[e];
+        for (int64_t e = m->ptr[r]; e < m->ptr[r + 1]; e++)
+            if ((size_t)m->idx[e] >= c0 && (size_t)m->idx[e] < c1) s += (double)m->val[e] * (double)m->val[e];
         if (!(s > 0)) continue;
         float inv = (float)(1.0 / sqrt(s));
-        for (int64_t e = m->ptr[r]; e < m->ptr[r + 1]; e++) m->val[e] *= inv;
+        for (int64_t e = m->ptr[r]; e < m->ptr[r + 1]; e++)
+            if ((size_t)m->idx[e] >= c0 && (size_t)m->idx[e] < c1) m->val[e] *= inv;
     }
 }
 
@@ -298,7 +301,12 @@ static upf_status build_feats(upf_run *run, const ranker_params *p, const upf_cs
     f->n_profile = prof.ptr ? prof.n_cols : 0;
     f->n_history = hist.ptr ? hist.n_cols : 0;
     if (f->user.ptr && (st = scale_columns(&f->user, 0, f->n_dataset_user, err))) goto done;
-    if (p->normalize && f->user.ptr) normalize_rows(&f->user);
+    if (p->normalize && f->user.ptr) { /* each source on its own: dataset attributes, profiles, history */
+        size_t b1 = f->n_dataset_user, b2 = b1 + f->n_profile, b3 = b2 + f->n_history;
+        normalize_block(&f->user, 0, b1);
+        normalize_block(&f->user, b1, b2);
+        normalize_block(&f->user, b2, b3);
+    }
     if (p->item_attrs) {
         upf_csr ia = attrs_view(&ds->item_attrs, train->n_cols);
         if (!ia.ptr || ia.n_cols == 0) {
@@ -307,7 +315,7 @@ static upf_status build_feats(upf_run *run, const ranker_params *p, const upf_cs
         }
         if ((st = upf_csr_hstack(&ia, NULL, &f->item, err))) goto done;
         if ((st = scale_columns(&f->item, 0, f->item.n_cols, err))) goto done;
-        if (p->normalize) normalize_rows(&f->item);
+        if (p->normalize) normalize_block(&f->item, 0, f->item.n_cols);
     }
 done:
     upf_csr_free(&prof);
