@@ -14,7 +14,7 @@ TMP=${BENCH_TMP:-$(mktemp -d)}
 export OPENBLAS_NUM_THREADS=1
 
 # The hyper-parameters of configs/ml100k_ranker.yaml (chosen on validation splits).
-HP="loss=softmax history=1 dim=64 init=0.01 lr=2e-3 l2=2e-2 batch=128 drop=0.8 epochs=300 patience=10"
+HP="loss=softmax history=1 demo=1 w5=2 dim=64 init=0.01 lr=2e-3 l2=2e-2 batch=128 drop=0.8 epochs=300 patience=10"
 
 echo "-- quality: MovieLens 100K, ratings >= 4, per-user 80/20, NDCG@10 (BENCH.md protocol), dim 64"
 if [ -f "$U_DATA" ]; then
