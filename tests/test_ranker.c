@@ -359,11 +359,11 @@ START_TEST(test_alias_distribution)
     upf_rng q;
     upf_rng_seed(&q, 12, 0);
     for (int t = 0; t < 200; t++) {
-        int32_t r2[64];
+        int32_t rowq[64];
         int64_t len = (int64_t)upf_rng_below(&q, 64);
         int32_t v = -1;
-        for (int64_t k = 0; k < len; k++) r2[k] = v += 1 + (int32_t)upf_rng_below(&q, 3);
-        for (int32_t j = -2; j < v + 3; j++) ck_assert_int_eq(upf_row_has(r2, len, j), upf_row_has_ref(r2, len, j));
+        for (int64_t k = 0; k < len; k++) rowq[k] = v += 1 + (int32_t)upf_rng_below(&q, 3);
+        for (int32_t j = -2; j < v + 3; j++) ck_assert_int_eq(upf_row_has(rowq, len, j), upf_row_has_ref(rowq, len, j));
     }
 }
 END_TEST
