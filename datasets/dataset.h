@@ -52,7 +52,8 @@ typedef enum upf_item_event_kind {
     UPF_IE_KIND_COUNT
 } upf_item_event_kind;
 
-const char *upf_item_event_kind_name(int kind);
+const char *upf_item_event_kind_name(int kind);   /* "price", ...; "none" if invalid */
+int upf_item_event_kind_from_name(const char *name); /* 0 (UPF_IE_NONE) if unknown */
 
 /* A table of n strings in one blob: string i is data + off[i], NUL-terminated,
  * of length off[i+1] - off[i] - 1. */
@@ -174,12 +175,20 @@ int32_t upf_attrs_find(const upf_attrs *a, const char *name);
 
 /* Collects rows in any order, interns string ids, and produces a sorted,
  * validated dataset. Users and items get indices in order of first sight.
- * Not thread-safe. Functions returning int32_t return -1 on allocation
- * failure (the builder then remembers the error and finish reports it). */
+ * Not thread-safe. Strings (ids, queries, names) must be valid UTF-8 without
+ * NUL bytes. Errors are sticky: the first failed call (invalid argument,
+ * allocation failure) is remembered, every later call fails with the same
+ * status (functions returning int32_t/int return -1), upf_builder_status
+ * gives the message, and finish reports it. Memory: the columns (doubling)
+ * and hash tables of the ids; no allocation per row. */
 typedef struct upf_builder upf_builder;
 
 upf_status upf_builder_create(upf_builder **out, upf_err *err);
-void upf_builder_free(upf_builder *b);
+void upf_builder_free(upf_builder *b); /* accepts NULL */
+/* UPF_OK, or the first failure (copied into err when err is not NULL). */
+upf_status upf_builder_status(const upf_builder *b, upf_err *err);
+/* Optional: room for n_events events up front (saves the doubling copies). */
+upf_status upf_builder_reserve(upf_builder *b, int64_t n_events);
 
 int32_t upf_builder_user(upf_builder *b, const char *id, size_t len);
 int32_t upf_builder_item(upf_builder *b, const char *id, size_t len);
@@ -215,14 +224,21 @@ upf_status upf_builder_impression(upf_builder *b, int32_t user, int64_t time, in
 upf_status upf_builder_impression_context(upf_builder *b, const char *name, float value);
 upf_status upf_builder_set_policy(upf_builder *b, const char *policy);
 upf_status upf_builder_set_source(upf_builder *b, const char *source);
+/* ISO-8601 creation time to record; default: the time finish runs. */
+upf_status upf_builder_set_created(upf_builder *b, const char *created);
 
 size_t upf_builder_n_users(const upf_builder *b);
 size_t upf_builder_n_items(const upf_builder *b);
 int64_t upf_builder_n_events(const upf_builder *b);
 
-/* Sorts events by (user, time, input order), builds user_ptr and the CSR
- * attribute tables, validates, and hands the result over. The builder is
- * consumed (freed) whether or not this succeeds. */
+/* Sorts events by (user, time, input order) and item events by (item, time,
+ * input order), builds user_ptr and the CSR attribute tables (names ascending
+ * within a row, repeated (row, name) values summed), validates, and hands the
+ * result over (*out owned by the caller, NULL on failure). The builder is
+ * consumed (freed) whether or not this succeeds. Fields never set stay NULL
+ * (signup, birthday, price, added, in_stock); set for some rows only, the
+ * others get UPF_TIME_MISSING, NaN (price) or 1 (in_stock). A campaign's
+ * propensity (time) is NULL when every row gave NaN (UPF_TIME_MISSING). */
 upf_status upf_builder_finish(upf_builder *b, upf_dataset **out, upf_err *err);
 
 #endif
