@@ -240,6 +240,7 @@ static int grow(void **p, size_t elem, size_t new_cap)
     void *q = upf_realloc(*p, bytes ? bytes : 1);
     if (!q) return -1;
     *p = q;
+    upf_advise_huge(q, bytes);
     return 0;
 }
 
@@ -823,6 +824,7 @@ static upf_status finish_events(upf_builder *b, upf_dataset *ds, upf_err *err)
     if ((st = upf_order_by_key_time(b->ev_user, b->ev_time, n, nu, ds->user_ptr, &order, err))) goto done;
     if (order) {
         if (!(scratch = upf_malloc((size_t)n * sizeof(int64_t)))) goto nomem;
+        upf_advise_huge(scratch, (size_t)n * sizeof(int64_t));
         upf_apply_order(b->ev_user, sizeof *b->ev_user, order, n, scratch);
         upf_apply_order(b->ev_item, sizeof *b->ev_item, order, n, scratch);
         upf_apply_order(b->ev_time, sizeof *b->ev_time, order, n, scratch);

@@ -16,11 +16,9 @@
 #include "../model/json.h"
 #include "../train/cli.h"
 #include "../train/commands.h"
+#include "h5_io.h"
 #include "synth.h"
 #include "synth_internal.h"
-
-/* TODO(issue 3): include "h5_io.h" once branch datasets is merged */
-upf_status upf_dataset_write(const upf_dataset *ds, const char *path, upf_err *err);
 
 enum { O_U64, O_U32, O_I32, O_F64, O_DATE };
 
@@ -32,13 +30,14 @@ static const struct opt {
     const char *arg;
     const char *help;
 } opts[] = {
-    { "--users", "n_users", O_U64, offsetof(upf_synth_params, n_users), "N", "users (each exists in the output, with or without events)" },
+    { "--users", "n_users", O_U64, offsetof(upf_synth_params, n_users), "N", "users (all exist in the output, events or not)" },
     { "--items", "n_items", O_U64, offsetof(upf_synth_params, n_items), "N", "items" },
     { "--days", "n_days", O_U32, offsetof(upf_synth_params, n_days), "D", "length of the simulated range in days" },
-    { "--seed", "seed", O_U64, offsetof(upf_synth_params, seed), "S", "random seed: the output is a pure function of the options" },
+    { "--seed", "seed", O_U64, offsetof(upf_synth_params, seed), "S", "random seed" },
     { "--start", "start", O_DATE, offsetof(upf_synth_params, start), "YYYY-MM-DD", "first day of the range (UTC)" },
     { "--categories", "n_categories", O_U32, offsetof(upf_synth_params, n_categories), "N", "categories, 2..40" },
     { "--brands", "n_brands", O_U32, offsetof(upf_synth_params, n_brands), "N", "brands nested in categories (0: items/16)" },
+    { "--brand-styles", "n_styles", O_U32, offsetof(upf_synth_params, n_styles), "S", "latent brand styles (a style's brands share a taste)" },
     { "--dim", "dim", O_U32, offsetof(upf_synth_params, dim), "K", "dimension of the latent tastes" },
     { "--affinity", "affinity", O_F64, offsetof(upf_synth_params, affinity), "X", "strength of category preferences (sd of affinities)" },
     { "--brand-affinity", "brand_affinity", O_F64, offsetof(upf_synth_params, brand_affinity), "X", "strength of brand preferences" },
@@ -51,22 +50,24 @@ static const struct opt {
     { "--stockout-rate", "stockout_rate", O_F64, offsetof(upf_synth_params, stockout_rate), "X", "stock-outs per item per 180 days" },
     { "--new-users", "new_user_share", O_F64, offsetof(upf_synth_params, new_user_share), "F", "share of users signing up during the range" },
     { "--history-days", "history_days", O_U32, offsetof(upf_synth_params, history_days), "D", "older users signed up up to D days before the start" },
-    { "--interval", "interval_days", O_F64, offsetof(upf_synth_params, interval_days), "DAYS", "mean days between purchase occasions (baseline covariates)" },
+    { "--interval", "interval_days", O_F64, offsetof(upf_synth_params, interval_days), "DAYS", "mean days between purchases (baseline covariates)" },
     { "--shape", "interval_shape", O_F64, offsetof(upf_synth_params, interval_shape), "K", "Weibull shape of the intervals" },
     { "--frailty", "interval_frailty", O_F64, offsetof(upf_synth_params, interval_frailty), "SD", "sd of the per-user log-scale frailty" },
+    { "--bgnbd-r", "bgnbd_r", O_F64, offsetof(upf_synth_params, bgnbd_r), "R", "> 0: pure BG/NBD, rate ~ Gamma(R, --bgnbd-alpha)" },
+    { "--bgnbd-alpha", "bgnbd_alpha", O_F64, offsetof(upf_synth_params, bgnbd_alpha), "A", "(in days; replaces the AFT model and --shape)" },
     { "--dropout-a", "dropout_a", O_F64, offsetof(upf_synth_params, dropout_a), "A", "dropout after each purchase: p ~ Beta(A, B)" },
     { "--dropout-b", "dropout_b", O_F64, offsetof(upf_synth_params, dropout_b), "B", "(mean dropout A/(A+B); larger B, weaker dropout)" },
-    { "--rebuy", "rebuy_prob", O_F64, offsetof(upf_synth_params, rebuy_prob), "F", "P(a consumable purchase starts a rebuy cycle); 0: no buy-again" },
+    { "--rebuy", "rebuy_prob", O_F64, offsetof(upf_synth_params, rebuy_prob), "F", "P(a consumable purchase starts rebuys); 0: none" },
     { "--birthdays", "birthday_share", O_F64, offsetof(upf_synth_params, birthday_share), "F", "share of users with a known birthday" },
     { "--browse", "browse_ratio", O_F64, offsetof(upf_synth_params, browse_ratio), "X", "browse-only sessions per purchase occasion" },
     { "--views", "views_per_session", O_F64, offsetof(upf_synth_params, views_per_session), "X", "mean views of alternatives per session" },
     { "--search", "search_prob", O_F64, offsetof(upf_synth_params, search_prob), "F", "P(a session starts with a search)" },
     { "--cart-abandon", "cart_abandon_prob", O_F64, offsetof(upf_synth_params, cart_abandon_prob), "F", "P(a browse session leaves an item in the cart)" },
-    { "--arms", "campaign_arms", O_U32, offsetof(upf_synth_params, campaign_arms), "N", "treatment arms of /campaigns/synth: 0 (none), 1 (email), 2 (+coupon)" },
-    { "--campaign-share", "campaign_share", O_F64, offsetof(upf_synth_params, campaign_share), "F", "share of users (signed up before the send) in the campaign" },
+    { "--arms", "campaign_arms", O_U32, offsetof(upf_synth_params, campaign_arms), "N", "campaign treatment arms: 0 none, 1 email, 2 +coupon" },
+    { "--campaign-share", "campaign_share", O_F64, offsetof(upf_synth_params, campaign_share), "F", "share of signed-up users in the campaign" },
     { "--campaign-day", "campaign_day", O_I32, offsetof(upf_synth_params, campaign_day), "D", "send day from the start (-1: 3/4 of the range)" },
     { "--window", "campaign_window", O_U32, offsetof(upf_synth_params, campaign_window), "D", "days over which the campaign's outcomes count" },
-    { "--effect", "effect", O_F64, offsetof(upf_synth_params, effect), "X", "treatment effect on the logit scale (+X / 0 / -X by segment)" },
+    { "--effect", "effect", O_F64, offsetof(upf_synth_params, effect), "X", "effect on the logit scale: +X/0/-X by segment" },
     { "--coupon", "coupon_discount", O_F64, offsetof(upf_synth_params, coupon_discount), "F", "price cut of the coupon arm" },
     { "--impressions", "n_impressions", O_U64, offsetof(upf_synth_params, n_impressions), "N", "logged slates (0: no impression log)" },
     { "--positions", "n_positions", O_U32, offsetof(upf_synth_params, n_positions), "P", "slots per slate, 1..3" },
@@ -96,7 +97,8 @@ static void opt_default(const struct opt *o, const upf_synth_params *d, char *bu
 static void usage(FILE *f)
 {
     upf_synth_params d = upf_synth_params_default();
-    fputs("usage: upfunnel data synth -o OUT.h5 [options]\n"
+    fputs("usage: upfunnel data synth -o OUT.h5 [--users N] [--items N] [--days D]\n"
+          "                             [--seed S] [--start YYYY-MM-DD] [options]\n"
           "\n"
           "Generates a shop's event history with planted structure that models must\n"
           "recover, and writes it as an upfunnel dataset (OUT.h5) with its ground truth\n"
@@ -123,6 +125,8 @@ static void usage(FILE *f)
           "  -o, --output FILE        the dataset to write (required); the truth goes\n"
           "                           to FILE without .h5 plus .truth.h5 / .truth.json\n"
           "  --no-truth               do not write the truth files\n"
+          "  --threads N              simulate users on N threads; the output is the\n"
+          "                           same for every N (default 1)\n"
           "  --json                   print the summary as JSON\n"
           "  -q, --quiet              print nothing on success\n",
           f);
@@ -130,14 +134,17 @@ static void usage(FILE *f)
         char left[64], def[40];
         snprintf(left, sizeof left, "%s %s", opts[k].flag, opts[k].arg);
         opt_default(&opts[k], &d, def, sizeof def);
-        fprintf(f, "  %-24s %s (default %s)\n", left, opts[k].help, def);
+        if (strlen(opts[k].help) + strlen(def) + 38 <= 80)
+            fprintf(f, "  %-24s %s (default %s)\n", left, opts[k].help, def);
+        else
+            fprintf(f, "  %-24s %s\n  %-24s (default %s)\n", left, opts[k].help, "", def);
     }
     fputs("\n"
           "examples:\n"
-          "  upfunnel data synth -o data/shop.h5                      # 20k users, 5k items, a year\n"
+          "  upfunnel data synth -o data/shop.h5           # 20k users, 5k items, 2024\n"
           "  upfunnel data synth -o s.h5 --users 2000 --items 500 --seed 7\n"
-          "  upfunnel data synth -o big.h5 --users 400000 --items 100000  # about 10M events\n"
-          "  upfunnel data synth -o clean.h5 --rebuy 0 --arms 0       # pure Weibull renewals\n"
+          "  upfunnel data synth -o big.h5 --users 170000 --items 50000   # ~10M events\n"
+          "  upfunnel data synth -o clean.h5 --rebuy 0 --arms 0   # Weibull renewals only\n"
           "\n"
           "exit status: 0 success, 1 runtime failure (I/O, memory), 2 usage error.\n",
           f);
@@ -246,6 +253,7 @@ int upf_cmd_data_synth(int argc, char **argv)
     const char *cmd = "data synth", *out = NULL;
     upf_synth_params p = upf_synth_params_default();
     int no_truth = 0, json = 0, quiet = 0;
+    unsigned n_threads = 1;
     if (upf_arg_wants_help(argc, argv)) {
         usage(stdout);
         return UPF_EXIT_OK;
@@ -261,6 +269,14 @@ int upf_cmd_data_synth(int argc, char **argv)
         }
         if (upf_arg_is(argv, i, "--no-truth")) {
             no_truth = 1;
+            continue;
+        }
+        if ((r = upf_arg_value(argc, argv, &i, cmd, "--threads", &val)) != 0) {
+            uint64_t n;
+            if (r < 0) return UPF_EXIT_USAGE;
+            if (upf_parse_u64(val, &n) || n < 1 || n > UPF_SYNTH_MAX_THREADS)
+                return upf_cli_usage_error(cmd, "--threads: expected 1..%d, got '%s'", UPF_SYNTH_MAX_THREADS, val);
+            n_threads = (unsigned)n;
             continue;
         }
         if (upf_arg_is(argv, i, "--json")) {
@@ -310,7 +326,7 @@ int upf_cmd_data_synth(int argc, char **argv)
         goto done;
     }
     double t0 = now_s();
-    if (upf_synth_generate(&p, &ds, &t, &err) != UPF_OK) {
+    if (upf_synth_generate_mt(&p, n_threads, &ds, &t, &err) != UPF_OK) {
         rc = upf_cli_fail(&err);
         goto done;
     }

@@ -51,7 +51,7 @@ void upf_h5_events_close(upf_h5_events *it)
 static upf_status length_of(upf_h5_events *it, const char *name, size_t *n, upf_err *err)
 {
     hid_t d = -1;
-    upf_status st = upf_h5_open_column(it->file, it->path, name, UPF_H5_STRING, -1, NULL, &d, n, err);
+    upf_status st = upf_h5_open_column(it->file, it->path, name, UPF_H5_STRING, -1, NULL, UPF_H5_CACHE_DEFAULT, &d, n, err);
     if (d >= 0) H5Dclose(d);
     return st;
 }
@@ -75,6 +75,16 @@ upf_status upf_h5_events_open(const char *path, size_t block_rows, upf_h5_events
     if ((st = length_of(it, "/users/id", &it->n_users, err)) || (st = length_of(it, "/items/id", &it->n_items, err))) goto fail;
     int ex = upf_h5_exists(it->file, "/queries/text");
     if (ex > 0 && (st = length_of(it, "/queries/text", &it->n_queries, err))) goto fail;
+    /* The block size first (from /events/user's chunks): blocks of whole
+     * chunks read without a chunk cache, smaller blocks need one. */
+    hid_t probe = -1;
+    if ((st = upf_h5_open_column(it->file, path, col_names[C_USER], UPF_H5_INT, -1, NULL, UPF_H5_CACHE_DEFAULT, &probe, &n, err)))
+        goto fail;
+    size_t whole = upf_h5_block_rows(probe, 1);
+    H5Dclose(probe);
+    it->block = block_rows ? block_rows : UPF_H5_BLOCK_ROWS;
+    if (it->block >= whole) it->block = it->block / whole * whole;
+    size_t cache = it->block % whole == 0 ? 0 : UPF_H5_CACHE_DEFAULT;
     static const upf_h5_class cls[N_COLS] = { UPF_H5_INT, UPF_H5_INT, UPF_H5_INT, UPF_H5_CODE, UPF_H5_FLOAT, UPF_H5_INT };
     for (int c = 0; c < N_COLS; c++) {
         if (c == C_QUERY) {
@@ -86,7 +96,7 @@ upf_status upf_h5_events_open(const char *path, size_t block_rows, upf_h5_events
             if (!q) continue;
         }
         size_t m = 0;
-        if ((st = upf_h5_open_column(it->file, path, col_names[c], cls[c], c == C_USER ? -1 : (int64_t)n, "as /events/user",
+        if ((st = upf_h5_open_column(it->file, path, col_names[c], cls[c], c == C_USER ? -1 : (int64_t)n, "as /events/user", cache,
                                      &it->dset[c], &m, err)))
             goto fail;
         if (c == C_USER) n = m;
@@ -105,8 +115,6 @@ upf_status upf_h5_events_open(const char *path, size_t block_rows, upf_h5_events
         goto fail;
     }
     it->n = (int64_t)n;
-    it->block = upf_h5_block_rows(it->dset[C_USER], block_rows ? block_rows : UPF_H5_BLOCK_ROWS);
-    if (block_rows && it->block > block_rows) it->block = block_rows; /* the caller's bound wins over chunk rounding */
     size_t b = it->block;
     it->user = upf_malloc(b * sizeof *it->user);
     it->item = upf_malloc(b * sizeof *it->item);

@@ -55,9 +55,13 @@ typedef enum upf_h5_class {
 
 /* Opens the 1-D dataset name and checks its class, rank and storage
  * (external and virtual storage are refused). *n = its length. When
- * want_n >= 0 the length must equal it (want_what names the reason). */
+ * want_n >= 0 the length must equal it (want_what names the reason).
+ * cache_bytes: the chunk cache; 0 for reads of whole chunks in order (an
+ * unfiltered chunk then goes straight from the file into the destination,
+ * without a copy through the cache), UPF_H5_CACHE_DEFAULT otherwise. */
+#define UPF_H5_CACHE_DEFAULT H5D_CHUNK_CACHE_NBYTES_DEFAULT
 upf_status upf_h5_open_column(hid_t file, const char *path, const char *name, upf_h5_class cls, int64_t want_n,
-                              const char *want_what, hid_t *dset, size_t *n, upf_err *err);
+                              const char *want_what, size_t cache_bytes, hid_t *dset, size_t *n, upf_err *err);
 
 /* Rows per block for a dataset: a whole number of chunks near target rows. */
 size_t upf_h5_block_rows(hid_t dset, size_t target);

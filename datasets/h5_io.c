@@ -308,16 +308,21 @@ int upf_h5_exists(hid_t file, const char *abs_path)
 }
 
 upf_status upf_h5_open_column(hid_t file, const char *path, const char *name, upf_h5_class cls, int64_t want_n,
-                              const char *want_what, hid_t *dset, size_t *n, upf_err *err)
+                              const char *want_what, size_t cache_bytes, hid_t *dset, size_t *n, upf_err *err)
 {
     upf_status st = UPF_OK;
-    hid_t d = -1, dcpl = -1, t = -1, sp = -1;
+    hid_t d = -1, dcpl = -1, t = -1, sp = -1, dapl = -1;
     *dset = -1;
     *n = 0;
     int ex = upf_h5_exists(file, name);
     if (ex < 0) return upf_h5_fail(err, UPF_ERR_FORMAT, path, name, "cannot look up");
     if (!ex) return upf_err_set(err, UPF_ERR_FORMAT, "%s: %s: missing (required by schema version %d)", path, name, UPF_DATASET_VERSION);
-    if ((d = H5Dopen2(file, name, H5P_DEFAULT)) < 0) {
+    if ((dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
+        H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, cache_bytes, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
+        st = upf_h5_fail(err, UPF_ERR_FORMAT, path, name, "cannot set up dataset access");
+        goto done;
+    }
+    if ((d = H5Dopen2(file, name, dapl)) < 0) {
         st = upf_h5_fail(err, UPF_ERR_FORMAT, path, name, "cannot open as a dataset");
         goto done;
     }
@@ -363,6 +368,7 @@ done:
     if (sp >= 0) H5Sclose(sp);
     if (t >= 0) H5Tclose(t);
     if (dcpl >= 0) H5Pclose(dcpl);
+    if (dapl >= 0) H5Pclose(dapl);
     if (d >= 0) H5Dclose(d);
     return st;
 }
@@ -540,7 +546,7 @@ upf_status upf_h5_read_strings(hid_t file, const char *path, const char *name, i
     size_t n = 0;
     upf_strbuf sb = { 0 };
     memset(out, 0, sizeof *out);
-    if ((st = upf_h5_open_column(file, path, name, UPF_H5_STRING, want_n, want_what, &d, &n, err))) return st;
+    if ((st = upf_h5_open_column(file, path, name, UPF_H5_STRING, want_n, want_what, 0, &d, &n, err))) return st;
     if ((t = H5Dget_type(d)) < 0) {
         st = upf_h5_fail(err, UPF_ERR_FORMAT, path, name, "cannot read the type");
         goto done;

@@ -31,7 +31,7 @@ static upf_status column(rd *r, const char *name, upf_h5_class cls, int64_t want
     size_t n = 0, bytes;
     void *p = NULL;
     *out = NULL;
-    upf_status st = upf_h5_open_column(r->file, r->path, name, cls, want_n, why, &d, &n, r->err);
+    upf_status st = upf_h5_open_column(r->file, r->path, name, cls, want_n, why, 0, &d, &n, r->err);
     if (st) return st;
     if (cls == UPF_H5_CODE) {
         int events = strcmp(name, "/events/type") == 0;
@@ -43,6 +43,7 @@ static upf_status column(rd *r, const char *name, upf_h5_class cls, int64_t want
         st = nomem(r, name, n);
         goto done;
     }
+    upf_advise_huge(p, bytes);
     if ((st = upf_h5_read_column(d, memtype, n, elem, p, r->path, name, r->err))) goto done;
     *out = p;
     p = NULL;

@@ -155,7 +155,8 @@ static void write_all(wctx *w, hid_t f, const upf_synth_truth *t, const char *js
     w_array(w, g, "category_vec", H5T_NATIVE_FLOAT, 2, t->n_categories, K, t->category_vec);
     w_strings(w, g, "brand_names", t->brand_names, t->n_brands);
     w_array(w, g, "brand_category", H5T_NATIVE_INT32, 1, t->n_brands, 0, t->brand_category);
-    w_array(w, g, "brand_vec", H5T_NATIVE_FLOAT, 2, t->n_brands, K, t->brand_vec);
+    w_array(w, g, "brand_style", H5T_NATIVE_UINT8, 1, t->n_brands, 0, t->brand_style);
+    w_array(w, g, "style_vec", H5T_NATIVE_FLOAT, 2, t->n_styles, K, t->style_vec);
     w_array(w, g, "item_category", H5T_NATIVE_INT32, 1, ni, 0, t->item_category);
     w_array(w, g, "item_brand", H5T_NATIVE_INT32, 1, ni, 0, t->item_brand);
     w_array(w, g, "item_band", H5T_NATIVE_UINT8, 1, ni, 0, t->item_band);
@@ -422,6 +423,7 @@ static void read_all(rctx *r, hid_t f, upf_synth_truth *t)
     const upf_synth_params *p = &t->params;
     size_t K = t->dim = p->dim, nu = t->n_users = (size_t)p->n_users, ni = t->n_items = (size_t)p->n_items;
     size_t nc = t->n_categories = p->n_categories, nb = t->n_brands = p->n_brands;
+    t->n_styles = p->n_styles;
     size_t na = t->n_arms = p->campaign_arms ? p->campaign_arms + 1 : 0;
     if (nb == 0) {
         r->st = upf_err_set(r->err, UPF_ERR_FORMAT, "%s: params_json: n_brands is not resolved", r->path);
@@ -433,7 +435,8 @@ static void read_all(rctx *r, hid_t f, upf_synth_truth *t)
     t->category_vec = r_array(r, g, "category_vec", H5T_NATIVE_FLOAT, H5T_FLOAT, nc, K);
     t->brand_names = r_strings(r, g, "brand_names", nb);
     t->brand_category = r_array(r, g, "brand_category", H5T_NATIVE_INT32, H5T_INTEGER, nb, 0);
-    t->brand_vec = r_array(r, g, "brand_vec", H5T_NATIVE_FLOAT, H5T_FLOAT, nb, K);
+    t->brand_style = r_array(r, g, "brand_style", H5T_NATIVE_UINT8, H5T_INTEGER, nb, 0);
+    t->style_vec = r_array(r, g, "style_vec", H5T_NATIVE_FLOAT, H5T_FLOAT, t->n_styles, K);
     t->item_category = r_array(r, g, "item_category", H5T_NATIVE_INT32, H5T_INTEGER, ni, 0);
     t->item_brand = r_array(r, g, "item_brand", H5T_NATIVE_INT32, H5T_INTEGER, ni, 0);
     t->item_band = r_array(r, g, "item_band", H5T_NATIVE_UINT8, H5T_INTEGER, ni, 0);
@@ -445,9 +448,9 @@ static void read_all(rctx *r, hid_t f, upf_synth_truth *t)
     close_group(&g);
     /* indices from the file are checked before the oracles may use them */
     for (size_t b = 0; !r->st && b < nb; b++)
-        if (t->brand_category[b] < 0 || (size_t)t->brand_category[b] >= nc)
-            r->st = upf_err_set(r->err, UPF_ERR_CORRUPT, "%s: brand_category[%zu] = %d out of range", r->path, b,
-                                t->brand_category[b]);
+        if (t->brand_category[b] < 0 || (size_t)t->brand_category[b] >= nc || t->brand_style[b] >= t->n_styles)
+            r->st = upf_err_set(r->err, UPF_ERR_CORRUPT, "%s: brand %zu: category %d or style %u out of range", r->path, b,
+                                t->brand_category[b], (unsigned)t->brand_style[b]);
     for (size_t i = 0; !r->st && i < ni; i++)
         if (t->item_category[i] < 0 || (size_t)t->item_category[i] >= nc || t->item_brand[i] < 0 ||
             (size_t)t->item_brand[i] >= nb || t->item_band[i] >= UPF_SYNTH_BANDS)

@@ -47,6 +47,7 @@ upf_status upf_order_by_key_time(const int32_t *key, const int64_t *time, int64_
         st = upf_err_set(err, UPF_ERR_NOMEM, "ordering %lld rows: out of memory", (long long)n);
         goto done;
     }
+    upf_advise_huge(ord, ord_bytes);
     memcpy(cursor, ptr, cur_bytes);
     for (int64_t i = 0; i < n; i++) ord[cursor[key[i]]++] = i;
 

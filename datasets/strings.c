@@ -2,7 +2,9 @@
  * and the HDF5 reader), and the UTF-8 and HDF5-name checks.
  * Growth doubles with checked sizes; a failed growth leaves the blob intact.
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -123,4 +125,17 @@ int upf_h5_name_ok(const char *name)
 {
     if (!name || !*name || strlen(name) > UPF_H5_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0) return 0;
     return upf_utf8_valid(name, strlen(name), NULL);
+}
+
+void upf_advise_huge(void *p, size_t n)
+{
+#if defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (!p || n < 2 * huge) return;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
+    if (e > a) (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
 }

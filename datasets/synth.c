@@ -25,8 +25,9 @@ upf_synth_params upf_synth_params_default(void)
     p.n_categories = 40;
     p.n_brands = 0;
     p.dim = 8;
-    p.affinity = 1.0;
-    p.brand_affinity = 0.7;
+    p.n_styles = 12;
+    p.affinity = 1.5;
+    p.brand_affinity = 1.0;
     p.zipf = 1.0;
     p.new_item_share = 0.15;
     p.cold_item_share = 0.05;
@@ -81,6 +82,7 @@ upf_status upf_synth_params_check(const upf_synth_params *p, upf_err *err)
         return upf_err_set(err, UPF_ERR_ARG, "synth: n_brands: expected 0 (auto) or %u..%d (got %u)", p->n_categories,
                            UPF_SYNTH_MAX_BRANDS, p->n_brands);
     CHECK_RANGE(dim, 1, UPF_SYNTH_MAX_DIM);
+    CHECK_RANGE(n_styles, 1, UPF_SYNTH_MAX_STYLES);
     CHECK_RANGE(affinity, 0, 10);
     CHECK_RANGE(brand_affinity, 0, 10);
     CHECK_RANGE(zipf, 0, 5);
@@ -98,6 +100,8 @@ upf_status upf_synth_params_check(const upf_synth_params *p, upf_err *err)
     CHECK_RANGE(interval_days, 0.01, 36500);
     CHECK_RANGE(interval_shape, 0.1, 20);
     CHECK_RANGE(interval_frailty, 0, 3);
+    CHECK_RANGE(bgnbd_r, 0, 1e3);
+    if (p->bgnbd_r > 0) CHECK_RANGE(bgnbd_alpha, 1e-3, 1e6);
     CHECK_RANGE(dropout_a, 1e-6, 1e6);
     CHECK_RANGE(dropout_b, 1e-6, 1e6);
     CHECK_RANGE(rebuy_prob, 0, 1);
@@ -138,6 +142,7 @@ static upf_synth_params resolve(const upf_synth_params *in)
         p.n_brands = (uint32_t)b;
     }
     if (p.cold_days == 0) p.cold_days = p.n_days / 10 ? p.n_days / 10 : 1;
+    if (p.bgnbd_r > 0) p.interval_shape = 1.0; /* BG/NBD: exponential gaps */
     if (p.campaign_day < 0) {
         int64_t day = (int64_t)p.n_days * 3 / 4;
         if (day + p.campaign_window > p.n_days) day = (int64_t)p.n_days - p.campaign_window;
@@ -272,6 +277,13 @@ static upf_status item_attrs(const syn_ctx *c, upf_attrs *a, upf_err *err)
             if ((k = intern_attr(&tab, "token", syn_item_adjective(c, (int32_t)i, j))) < 0) goto nomem;
             add_attr(a, row0, &nnz, k);
         }
+        /* attribute indices ascend within a row (the schema's CSR rule) */
+        for (int64_t x = row0 + 1; x < nnz; x++)
+            for (int64_t y = x; y > row0 && a->index[y - 1] > a->index[y]; y--) {
+                int32_t tmp = a->index[y];
+                a->index[y] = a->index[y - 1];
+                a->index[y - 1] = tmp;
+            }
     }
     a->ptr[n] = nnz;
     return syn_strtab_take(&tab, &a->names, err);
@@ -418,7 +430,6 @@ static upf_status assemble(syn_ctx *c, upf_dataset *ds, upf_err *err)
 
 static void ctx_free(syn_ctx *c)
 {
-    upf_free(c->brand_start);
     upf_free(c->item_adj);
     upf_free(c->user_signup);
     upf_free(c->user_birthday);
@@ -498,6 +509,12 @@ done:
 upf_status upf_synth_generate(const upf_synth_params *params, upf_dataset **out, upf_synth_truth **truth,
                               upf_err *err)
 {
+    return upf_synth_generate_mt(params, 1, out, truth, err);
+}
+
+upf_status upf_synth_generate_mt(const upf_synth_params *params, unsigned n_threads, upf_dataset **out,
+                                 upf_synth_truth **truth, upf_err *err)
+{
     upf_status st;
     syn_ctx c;
     upf_dataset *ds = NULL;
@@ -517,7 +534,7 @@ upf_status upf_synth_generate(const upf_synth_params *params, upf_dataset **out,
     if ((st = syn_catalog_build(&c, err)) != UPF_OK) goto fail;
     if ((st = syn_users_build(&c, err)) != UPF_OK) goto fail;
     if (c.t->n_arms && (st = window_table(&c, err)) != UPF_OK) goto fail;
-    if ((st = syn_events_build(&c, err)) != UPF_OK) goto fail;
+    if ((st = syn_events_build(&c, n_threads, err)) != UPF_OK) goto fail;
     if (c.p.n_impressions && (st = syn_impressions_build(&c, err)) != UPF_OK) goto fail;
     if (c.skipped_sessions)
         upf_log(UPF_LOG_DEBUG, "synth: %ld item draws found nothing listed (sessions skipped)", c.skipped_sessions);

@@ -26,8 +26,10 @@
 #define UPF_SYNTH_MAX_CATEGORIES 40
 #define UPF_SYNTH_MAX_BRANDS 27000
 #define UPF_SYNTH_MAX_DIM 64
+#define UPF_SYNTH_MAX_STYLES 64
 #define UPF_SYNTH_MAX_POSITIONS 3 /* exact Plackett-Luce marginals up to 3 slots */
 #define UPF_SYNTH_MAX_ARMS 2      /* treatment arms besides the control */
+#define UPF_SYNTH_MAX_THREADS 64
 #define UPF_SYNTH_N_REGIONS 6
 #define UPF_SYNTH_N_AGE_BANDS 6
 #define UPF_SYNTH_N_CHANNELS 5
@@ -45,8 +47,9 @@ typedef struct upf_synth_params {
     uint32_t n_categories;      /* 2..UPF_SYNTH_MAX_CATEGORIES, default 40 */
     uint32_t n_brands;          /* 0 = auto: n_items/16 clamped to [n_categories, 27000] */
     uint32_t dim;               /* latent taste dimension K, 1..64, default 8 */
+    uint32_t n_styles;          /* latent brand styles (brands share one's vector), 1..64, default 12 */
     double affinity;            /* sd of category affinities, >= 0, default 1.5 */
-    double brand_affinity;      /* sd of brand-specific affinities, >= 0, default 1.0 */
+    double brand_affinity;      /* sd of brand (style) affinities, >= 0, default 1 */
     double zipf;                /* popularity exponent s of w = rank^-s, >= 0, default 1.0 */
     double new_item_share;      /* items listed uniformly during the range, default 0.15 */
     double cold_item_share;     /* items listed in the last cold_days, default 0.05 */
@@ -61,6 +64,8 @@ typedef struct upf_synth_params {
     double interval_days;       /* mean inter-purchase interval at the baseline covariates, default 30 */
     double interval_shape;      /* Weibull shape k, > 0, default 1.5 */
     double interval_frailty;    /* sd of the per-user log-scale frailty, >= 0, default 0.25 */
+    double bgnbd_r;             /* > 0: pure BG/NBD instead of the AFT model: Poisson purchases with */
+    double bgnbd_alpha;         /* rate ~ Gamma(shape r, rate alpha days); shape is then 1. Default 0 */
     double dropout_a;           /* per-purchase dropout p ~ Beta(a, b); a > 0, default 1 */
     double dropout_b;           /* b > 0, default 9; dropout_a = 0 is refused, use a tiny a for none */
     double rebuy_prob;          /* P(a consumable purchase starts a rebuy cycle), 0 disables, default 0.7 */
@@ -102,13 +107,14 @@ typedef struct upf_synth_truth {
     int64_t t_start, t_end;     /* simulated range [t_start, t_end) */
 
     /* catalogue */
-    size_t n_categories, n_brands, n_items, dim;
+    size_t n_categories, n_brands, n_styles, n_items, dim;
     char **category_names;      /* (n_categories) */
     float *category_rebuy_days; /* (n_categories) base rebuy interval, 0 = durable */
     float *category_vec;        /* (n_categories, dim) C_c */
     char **brand_names;         /* (n_brands) */
     int32_t *brand_category;    /* (n_brands) */
-    float *brand_vec;           /* (n_brands, dim) D_b */
+    uint8_t *brand_style;       /* (n_brands) s_b */
+    float *style_vec;           /* (n_styles, dim) D_s: a brand's taste vector is its style's */
     int32_t *item_category;     /* (n_items) */
     int32_t *item_brand;        /* (n_items) */
     uint8_t *item_band;         /* (n_items) price band 0..4 within the category */
@@ -166,10 +172,16 @@ typedef struct upf_synth_truth {
 
 /* Generates the shop. On success *out (owned, upf_dataset_free) holds a
  * validated dataset and *truth (owned, upf_synth_truth_free) its ground truth;
- * truth may be NULL when not wanted. On failure both are NULL. Single-threaded,
- * deterministic in the params; polls upf_interrupted() (UPF_ERR_INTERRUPTED). */
+ * truth may be NULL when not wanted. On failure both are NULL. Runs on the
+ * calling thread; the output is a pure function of the params. Polls
+ * upf_interrupted() (UPF_ERR_INTERRUPTED). Not thread-safe with respect to the
+ * allocation-failure test hook only. */
 upf_status upf_synth_generate(const upf_synth_params *p, upf_dataset **out, upf_synth_truth **truth,
                               upf_err *err);
+/* The same with the users simulated on n_threads threads (0 or 1: the calling
+ * thread only). The output is identical for every thread count. */
+upf_status upf_synth_generate_mt(const upf_synth_params *p, unsigned n_threads, upf_dataset **out,
+                                 upf_synth_truth **truth, upf_err *err);
 
 void upf_synth_truth_free(upf_synth_truth *t); /* accepts NULL */
 
@@ -183,7 +195,7 @@ upf_status upf_synth_truth_write_json(const upf_synth_truth *t, const char *path
 
 /* ---- oracles (pure functions of the truth) ---- */
 
-/* Affinity a_u(i) = z_u . (C_c + D_b) - gamma_u * band_i. */
+/* Affinity a_u(i) = z_u . (C_c + D_s(b)) - gamma_u * band_i (c, b: the item's category and brand). */
 double upf_synth_affinity(const upf_synth_truth *t, size_t user, size_t item);
 
 /* out[i] = P(user chooses item i at time `time`): proportional to

@@ -125,60 +125,117 @@ static size_t pick_cum(const double *a, size_t lo, size_t hi, double base, doubl
     return k;
 }
 
+/* Index in [lo, hi) of an array of structs whose double `cum` is cumulative. */
+#define PICK_ENTRY(arr, lo, hi, u, out)                          \
+    do {                                                         \
+        size_t lo_ = (lo), hi_ = (hi);                           \
+        double x_ = (u) * (arr)[hi_ - 1].cum;                    \
+        while (lo_ < hi_) {                                      \
+            size_t mid_ = lo_ + (hi_ - lo_) / 2;                 \
+            if ((arr)[mid_].cum > x_) hi_ = mid_;                \
+            else lo_ = mid_ + 1;                                 \
+        }                                                        \
+        if (lo_ == (hi)) /* rounding: the last positive entry */ \
+            for (lo_ = (hi) - 1; lo_ > (lo) && (arr)[lo_].cum == (arr)[lo_ - 1].cum; lo_--) \
+                ;                                                \
+        (out) = lo_;                                             \
+    } while (0)
+
 upf_status syn_choice_build(const syn_ctx *c, const uint8_t *keep, const float *price, syn_choice *out,
                             upf_err *err)
 {
     const upf_synth_truth *t = c->t;
-    size_t n_cells = t->n_brands * UPF_SYNTH_BANDS, n = 0;
+    size_t nb = t->n_brands, S = t->n_styles, n_groups = t->n_categories * S;
+    size_t n_cells = nb * UPF_SYNTH_BANDS, n_gb = n_groups * UPF_SYNTH_BANDS, n = 0;
+    int64_t *cell_ptr = NULL, *group_ptr = NULL;
+    int32_t *brands = NULL;
+    double *cell_mass = NULL;
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < t->n_items; i++) n += !keep || keep[i];
-    out->cell_mass = upf_calloc(n_cells, sizeof *out->cell_mass);
-    out->cell_ptr = upf_calloc(n_cells + 1, sizeof *out->cell_ptr);
+    out->n_groups = n_groups;
+    out->group_mass = upf_calloc(n_gb, sizeof *out->group_mass);
+    out->gb_ptr = upf_calloc(n_gb + 1, sizeof *out->gb_ptr);
+    out->gb = upf_malloc(n_cells * sizeof *out->gb);
     out->items = upf_malloc((n ? n : 1) * sizeof *out->items);
-    out->cum = upf_malloc((n ? n : 1) * sizeof *out->cum);
-    if (price) out->cell_value = upf_calloc(n_cells, sizeof *out->cell_value);
-    if (!out->cell_mass || !out->cell_ptr || !out->items || !out->cum || (price && !out->cell_value)) {
+    if (price) out->group_value = upf_calloc(n_gb, sizeof *out->group_value);
+    cell_ptr = upf_calloc(n_cells + 1, sizeof *cell_ptr);
+    group_ptr = upf_calloc(n_groups + 1, sizeof *group_ptr);
+    brands = upf_malloc(nb * sizeof *brands);
+    cell_mass = upf_calloc(n_cells, sizeof *cell_mass);
+    if (!out->group_mass || !out->gb_ptr || !out->gb || !out->items || (price && !out->group_value) || !cell_ptr ||
+        !group_ptr || !brands || !cell_mass) {
+        upf_free(cell_ptr);
+        upf_free(group_ptr);
+        upf_free(brands);
+        upf_free(cell_mass);
         syn_choice_free(out);
         return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (choice tables, %zu items)", n);
     }
+    /* items by cell (brand, band), in item order within a cell */
     for (size_t i = 0; i < t->n_items; i++)
-        if (!keep || keep[i]) out->cell_ptr[(size_t)t->item_brand[i] * UPF_SYNTH_BANDS + t->item_band[i] + 1]++;
-    for (size_t k = 0; k < n_cells; k++) out->cell_ptr[k + 1] += out->cell_ptr[k];
-    /* fill cells in item order */
-    int64_t *cursor = upf_malloc((n_cells ? n_cells : 1) * sizeof *cursor);
-    if (!cursor) {
-        syn_choice_free(out);
-        return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (choice tables)");
-    }
-    memcpy(cursor, out->cell_ptr, n_cells * sizeof *cursor);
+        if (!keep || keep[i]) cell_ptr[(size_t)t->item_brand[i] * UPF_SYNTH_BANDS + t->item_band[i] + 1]++;
+    for (size_t k = 0; k < n_cells; k++) cell_ptr[k + 1] += cell_ptr[k];
     for (size_t i = 0; i < t->n_items; i++) {
         if (keep && !keep[i]) continue;
         size_t cell = (size_t)t->item_brand[i] * UPF_SYNTH_BANDS + t->item_band[i];
-        out->items[cursor[cell]++] = (int32_t)i;
+        syn_item_entry *e = &out->items[cell_ptr[cell]++]; /* cell_ptr[cell] ends at the next cell's start */
+        e->item = (int32_t)i;
+        e->added = t->item_added[i];
+        e->removed = t->item_removed[i];
+        e->pad = 0;
     }
-    upf_free(cursor);
-    for (size_t k = 0; k < n_cells; k++) {
-        double s = 0.0, v = 0.0;
-        for (int64_t j = out->cell_ptr[k]; j < out->cell_ptr[k + 1]; j++) {
-            int32_t i = out->items[j];
-            s += (double)t->item_popularity[i];
+    for (size_t k = n_cells; k > 0; k--) cell_ptr[k] = cell_ptr[k - 1]; /* shift back to starts */
+    cell_ptr[0] = 0;
+    for (size_t cell = 0; cell < n_cells; cell++) {
+        double sum = 0.0, v = 0.0;
+        for (int64_t j = cell_ptr[cell]; j < cell_ptr[cell + 1]; j++) {
+            int32_t i = out->items[j].item;
+            sum += (double)t->item_popularity[i];
             if (price) v += (double)t->item_popularity[i] * (double)price[i];
-            out->cum[j] = s;
+            out->items[j].cum = sum;
         }
-        out->cell_mass[k] = s;
-        if (price) out->cell_value[k] = v;
-        out->total += s;
+        size_t b = cell / UPF_SYNTH_BANDS, k = cell % UPF_SYNTH_BANDS;
+        size_t g = (size_t)t->brand_category[b] * S + t->brand_style[b];
+        cell_mass[cell] = sum;
+        out->group_mass[g * UPF_SYNTH_BANDS + k] += sum;
+        if (price) out->group_value[g * UPF_SYNTH_BANDS + k] += v;
+        out->total += sum;
     }
+    /* brands by group (brand order within), then per (group, band) those with mass */
+    for (size_t b = 0; b < nb; b++) group_ptr[(size_t)t->brand_category[b] * S + t->brand_style[b] + 1]++;
+    for (size_t g = 0; g < n_groups; g++) group_ptr[g + 1] += group_ptr[g];
+    for (size_t b = 0; b < nb; b++) brands[group_ptr[(size_t)t->brand_category[b] * S + t->brand_style[b]]++] = (int32_t)b;
+    for (size_t g = n_groups; g > 0; g--) group_ptr[g] = group_ptr[g - 1];
+    group_ptr[0] = 0;
+    size_t m = 0;
+    for (size_t g = 0; g < n_groups; g++)
+        for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) {
+            double sum = 0.0;
+            out->gb_ptr[g * UPF_SYNTH_BANDS + k] = (int64_t)m;
+            for (int64_t j = group_ptr[g]; j < group_ptr[g + 1]; j++) {
+                size_t cell = (size_t)brands[j] * UPF_SYNTH_BANDS + k;
+                if (!(cell_mass[cell] > 0.0)) continue;
+                out->gb[m].cum = sum += cell_mass[cell];
+                out->gb[m].lo = (int32_t)cell_ptr[cell];
+                out->gb[m].hi = (int32_t)cell_ptr[cell + 1];
+                m++;
+            }
+        }
+    out->gb_ptr[n_gb] = (int64_t)m;
+    upf_free(cell_ptr);
+    upf_free(group_ptr);
+    upf_free(brands);
+    upf_free(cell_mass);
     return UPF_OK;
 }
 
 void syn_choice_free(syn_choice *ch)
 {
-    upf_free(ch->cell_mass);
-    upf_free(ch->cell_value);
-    upf_free(ch->cell_ptr);
+    upf_free(ch->group_mass);
+    upf_free(ch->group_value);
+    upf_free(ch->gb_ptr);
+    upf_free(ch->gb);
     upf_free(ch->items);
-    upf_free(ch->cum);
     memset(ch, 0, sizeof *ch);
 }
 
@@ -193,64 +250,72 @@ double syn_pref_setup(const syn_ctx *c, const syn_choice *ch, size_t user, syn_p
 {
     const upf_synth_truth *t = c->t;
     const float *z = t->user_taste + user * t->dim;
-    double zc[UPF_SYNTH_MAX_CATEGORIES], top = -HUGE_VAL;
+    size_t nc = t->n_categories, S = t->n_styles;
+    double ec[UPF_SYNTH_MAX_CATEGORIES], es[UPF_SYNTH_MAX_STYLES], top_c = -HUGE_VAL, top_s = -HUGE_VAL;
     for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) pref->band_exp[k] = exp(-(double)t->user_price_sens[user] * (double)k);
-    for (size_t cat = 0; cat < t->n_categories; cat++) zc[cat] = dot(z, t->category_vec + cat * t->dim, t->dim);
-    for (size_t b = 0; b < t->n_brands; b++) {
-        double u = zc[t->brand_category[b]] + dot(z, t->brand_vec + b * t->dim, t->dim);
-        pref->brand_cum[b] = u;
-        if (u > top) top = u;
+    for (size_t cat = 0; cat < nc; cat++) {
+        ec[cat] = dot(z, t->category_vec + cat * t->dim, t->dim);
+        if (ec[cat] > top_c) top_c = ec[cat];
     }
-    double s = 0.0;
-    for (size_t b = 0; b < t->n_brands; b++) {
-        const double *m = ch->cell_mass + b * UPF_SYNTH_BANDS;
-        double mb = 0.0;
-        for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) mb += pref->band_exp[k] * m[k];
-        s += exp(pref->brand_cum[b] - top) * mb; /* shifted by the top utility: no overflow */
-        pref->brand_cum[b] = s;
+    for (size_t st = 0; st < S; st++) {
+        es[st] = dot(z, t->style_vec + st * t->dim, t->dim);
+        if (es[st] > top_s) top_s = es[st];
     }
-    return s;
+    /* shifted by the top utilities: no overflow, same distribution */
+    for (size_t cat = 0; cat < nc; cat++) ec[cat] = exp(ec[cat] - top_c);
+    for (size_t st = 0; st < S; st++) es[st] = exp(es[st] - top_s);
+    double sum = 0.0;
+    for (size_t g = 0; g < ch->n_groups; g++) {
+        const double *m = ch->group_mass + g * UPF_SYNTH_BANDS;
+        double mg = 0.0;
+        for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) mg += pref->band_exp[k] * m[k];
+        sum += ec[g / S] * es[g % S] * mg;
+        pref->group_cum[g] = sum;
+    }
+    return sum;
 }
 
 double syn_pref_mean_value(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref)
 {
-    const upf_synth_truth *t = c->t;
+    (void)c;
     double num = 0.0, den = 0.0, prev = 0.0;
-    for (size_t b = 0; b < t->n_brands; b++) {
-        double wb = pref->brand_cum[b] - prev, mb = 0.0, vb = 0.0;
-        prev = pref->brand_cum[b];
+    for (size_t g = 0; g < ch->n_groups; g++) {
+        double wg = pref->group_cum[g] - prev, mg = 0.0, vg = 0.0;
+        prev = pref->group_cum[g];
         for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) {
-            mb += pref->band_exp[k] * ch->cell_mass[b * UPF_SYNTH_BANDS + k];
-            vb += pref->band_exp[k] * ch->cell_value[b * UPF_SYNTH_BANDS + k];
+            mg += pref->band_exp[k] * ch->group_mass[g * UPF_SYNTH_BANDS + k];
+            vg += pref->band_exp[k] * ch->group_value[g * UPF_SYNTH_BANDS + k];
         }
-        if (mb > 0.0 && wb > 0.0) {
-            num += wb * vb / mb;
-            den += wb;
+        if (mg > 0.0 && wg > 0.0) { /* wg = (user factor) * mg: the value's share is vg / mg */
+            num += wg * vg / mg;
+            den += wg;
         }
     }
     return den > 0.0 ? num / den : 0.0;
 }
 
-int32_t syn_pref_draw(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref, int32_t category, upf_rng *r)
+const syn_item_entry *syn_pref_draw(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref, int32_t category,
+                                    upf_rng *r)
 {
-    const upf_synth_truth *t = c->t;
-    size_t b0 = 0, b1 = t->n_brands;
+    size_t S = c->t->n_styles, g0 = 0, g1 = ch->n_groups;
     if (category >= 0) {
-        b0 = (size_t)c->brand_start[category];
-        b1 = (size_t)c->brand_start[category + 1];
+        g0 = (size_t)category * S;
+        g1 = g0 + S;
     }
-    double base = b0 ? pref->brand_cum[b0 - 1] : 0.0;
-    if (b1 <= b0 || !(pref->brand_cum[b1 - 1] > base)) return -1;
-    size_t b = pick_cum(pref->brand_cum, b0, b1, base, upf_rng_uniform(r));
-    const double *m = ch->cell_mass + b * UPF_SYNTH_BANDS;
-    double w[UPF_SYNTH_BANDS], s = 0.0;
-    for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) w[k] = s += pref->band_exp[k] * m[k];
-    if (!(s > 0.0)) return -1;
-    size_t band = pick_cum(w, 0, UPF_SYNTH_BANDS, 0.0, upf_rng_uniform(r));
-    size_t cell = b * UPF_SYNTH_BANDS + band;
-    size_t lo = (size_t)ch->cell_ptr[cell], hi = (size_t)ch->cell_ptr[cell + 1];
-    if (hi <= lo) return -1;
-    return ch->items[pick_cum(ch->cum, lo, hi, 0.0, upf_rng_uniform(r))];
+    double base = g0 ? pref->group_cum[g0 - 1] : 0.0;
+    if (!(pref->group_cum[g1 - 1] > base)) return NULL;
+    size_t g = pick_cum(pref->group_cum, g0, g1, base, upf_rng_uniform(r));
+    const double *m = ch->group_mass + g * UPF_SYNTH_BANDS;
+    double w[UPF_SYNTH_BANDS], sum = 0.0;
+    for (size_t k = 0; k < UPF_SYNTH_BANDS; k++) w[k] = sum += pref->band_exp[k] * m[k];
+    if (!(sum > 0.0)) return NULL;
+    size_t gk = g * UPF_SYNTH_BANDS + pick_cum(w, 0, UPF_SYNTH_BANDS, 0.0, upf_rng_uniform(r));
+    size_t lo = (size_t)ch->gb_ptr[gk], hi = (size_t)ch->gb_ptr[gk + 1], j;
+    if (hi <= lo) return NULL;
+    PICK_ENTRY(ch->gb, lo, hi, upf_rng_uniform(r), j);
+    const syn_brand_entry *be = &ch->gb[j];
+    PICK_ENTRY(ch->items, (size_t)be->lo, (size_t)be->hi, upf_rng_uniform(r), j);
+    return &ch->items[j];
 }
 
 /* ---- item state lookups ---- */
@@ -414,7 +479,7 @@ upf_status syn_catalog_build(syn_ctx *c, upf_err *err)
     size_t nc = p->n_categories, nb = p->n_brands, ni = (size_t)p->n_items, K = p->dim;
     upf_status st = UPF_OK;
     double *cat_w = NULL, *brand_cum = NULL, *brand_premium = NULL;
-    int32_t *perm = NULL;
+    int32_t *perm = NULL, *brand_start = NULL; /* brands of category c: [brand_start[c], brand_start[c+1]) */
     price_key *keys = NULL;
     ie_vec prices = { 0 }, stock = { 0 };
     upf_rng r;
@@ -430,7 +495,9 @@ upf_status syn_catalog_build(syn_ctx *c, upf_err *err)
     t->category_vec = upf_calloc(nc * K, sizeof *t->category_vec);
     t->brand_names = upf_calloc(nb, sizeof *t->brand_names);
     t->brand_category = upf_calloc(nb, sizeof *t->brand_category);
-    t->brand_vec = upf_calloc(nb * K, sizeof *t->brand_vec);
+    t->n_styles = p->n_styles;
+    t->brand_style = upf_calloc(nb, sizeof *t->brand_style);
+    t->style_vec = upf_calloc(p->n_styles * K, sizeof *t->style_vec);
     t->item_category = upf_calloc(ni, sizeof *t->item_category);
     t->item_brand = upf_calloc(ni, sizeof *t->item_brand);
     t->item_band = upf_calloc(ni, sizeof *t->item_band);
@@ -439,7 +506,7 @@ upf_status syn_catalog_build(syn_ctx *c, upf_err *err)
     t->item_rebuy_days = upf_calloc(ni, sizeof *t->item_rebuy_days);
     t->item_added = upf_calloc(ni, sizeof *t->item_added);
     t->item_removed = upf_calloc(ni, sizeof *t->item_removed);
-    c->brand_start = upf_calloc(nc + 1, sizeof *c->brand_start);
+    brand_start = upf_calloc(nc + 1, sizeof *brand_start);
     c->item_adj = upf_calloc(ni * 2, sizeof *c->item_adj);
     c->ie_ptr = upf_calloc(ni + 1, sizeof *c->ie_ptr);
     c->item_end_price = upf_calloc(ni, sizeof *c->item_end_price);
@@ -450,9 +517,9 @@ upf_status syn_catalog_build(syn_ctx *c, upf_err *err)
     perm = upf_calloc(n_perm, sizeof *perm);
     keys = upf_calloc(ni, sizeof *keys);
     if (!t->category_names || !t->category_rebuy_days || !t->category_vec || !t->brand_names ||
-        !t->brand_category || !t->brand_vec || !t->item_category || !t->item_brand || !t->item_band ||
+        !t->brand_category || !t->brand_style || !t->style_vec || !t->item_category || !t->item_brand || !t->item_band ||
         !t->item_popularity || !t->item_base_price || !t->item_rebuy_days || !t->item_added ||
-        !t->item_removed || !c->brand_start || !c->item_adj || !c->ie_ptr || !c->item_end_price ||
+        !t->item_removed || !brand_start || !c->item_adj || !c->ie_ptr || !c->item_end_price ||
         !c->item_end_stock || !cat_w || !brand_cum || !brand_premium || !perm || !keys) {
         st = upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (catalogue of %zu items)", ni);
         goto done;
@@ -489,19 +556,21 @@ upf_status syn_catalog_build(syn_ctx *c, upf_err *err)
             best_frac[arg] = -1.0;
             given++;
         }
-        c->brand_start[0] = 0;
-        for (size_t k = 0; k < nc; k++) c->brand_start[k + 1] = c->brand_start[k] + count[k];
+        brand_start[0] = 0;
+        for (size_t k = 0; k < nc; k++) brand_start[k + 1] = brand_start[k] + count[k];
     }
     for (size_t k = 0; k < nc; k++) {
         double s = 0.0;
-        for (int32_t b = c->brand_start[k]; b < c->brand_start[k + 1]; b++) {
+        for (int32_t b = brand_start[k]; b < brand_start[k + 1]; b++) {
             t->brand_category[b] = (int32_t)k;
-            brand_cum[b] = s += pow((double)(b - c->brand_start[k]) + 1.0, -BRAND_SIZE_EXPONENT);
+            brand_cum[b] = s += pow((double)(b - brand_start[k]) + 1.0, -BRAND_SIZE_EXPONENT);
         }
     }
+    /* brand styles: D_s ~ N(0, brand_affinity^2/K), each brand one style */
+    for (size_t k = 0; k < (size_t)p->n_styles * K; k++) t->style_vec[k] = (float)(d_sd * upf_rng_normal(&r));
     for (size_t b = 0; b < nb; b++) {
         if (!(t->brand_names[b] = brand_name((uint32_t)b, (uint32_t)nb))) goto nomem;
-        for (size_t d = 0; d < K; d++) t->brand_vec[b * K + d] = (float)(d_sd * upf_rng_normal(&r));
+        t->brand_style[b] = (uint8_t)upf_rng_below(&r, p->n_styles);
         brand_premium[b] = BRAND_PREMIUM_SD * upf_rng_normal(&r);
     }
 
@@ -511,7 +580,7 @@ upf_status syn_catalog_build(syn_ctx *c, upf_err *err)
         for (size_t k = 1; k < nc; k++) cat_cum[k] += cat_cum[k - 1];
         for (size_t i = 0; i < ni; i++) {
             size_t k = i < nc ? i : pick_cum(cat_cum, 0, nc, 0.0, upf_rng_uniform(&r));
-            size_t b0 = (size_t)c->brand_start[k], b1 = (size_t)c->brand_start[k + 1];
+            size_t b0 = (size_t)brand_start[k], b1 = (size_t)brand_start[k + 1];
             size_t b = pick_cum(brand_cum, b0, b1, 0.0, upf_rng_uniform(&r));
             t->item_category[i] = (int32_t)k;
             t->item_brand[i] = (int32_t)b;
@@ -536,10 +605,17 @@ upf_status syn_catalog_build(syn_ctx *c, upf_err *err)
             t->item_band[keys[j].item] = (uint8_t)((j - lo) * UPF_SYNTH_BANDS / (hi - lo));
         lo = hi;
     }
-    /* popularity: a random rank per item, w = rank^-zipf */
-    for (size_t i = 0; i < ni; i++) perm[i] = (int32_t)i;
-    upf_rng_shuffle_i32(&r, perm, ni);
-    for (size_t i = 0; i < ni; i++) t->item_popularity[i] = (float)pow((double)perm[i] + 1.0, -p->zipf);
+    /* popularity: a random rank within the item's category, w = rank^-zipf
+     * (each category has its head and its long tail) */
+    {
+        int32_t rank[UPF_SYNTH_MAX_CATEGORIES] = { 0 };
+        for (size_t i = 0; i < ni; i++) perm[i] = (int32_t)i;
+        upf_rng_shuffle_i32(&r, perm, ni);
+        for (size_t k = 0; k < ni; k++) {
+            int32_t i = perm[k];
+            t->item_popularity[i] = (float)pow((double)++rank[t->item_category[i]], -p->zipf);
+        }
+    }
 
     /* listing and delisting */
     {
@@ -574,6 +650,7 @@ done:
     upf_free(brand_cum);
     upf_free(brand_premium);
     upf_free(perm);
+    upf_free(brand_start);
     upf_free(keys);
     upf_free(prices.v);
     upf_free(stock.v);

@@ -6,10 +6,13 @@
  * campaign that replaces the user's purchases in its outcome window.
  *
  * Not here: the impression log (synth_policy.c). Formulas: SYNTH.md "Events"
- * and "Campaign". Entry point: syn_events_build (users in index order, each
- * from its own random stream, so events come out sorted by (user, time)).
+ * and "Campaign". Entry point: syn_events_build. Users are simulated in blocks
+ * (on one or more threads), each user from its own random stream; blocks are
+ * appended in user order and search strings interned in event order, so the
+ * output is the same for any number of threads.
  */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "synth_internal.h"
@@ -29,8 +32,24 @@ typedef struct rebuy {
     double due; /* unix s */
 } rebuy;
 
+/* A block of users simulated together: its events (query = index into the
+ * block's own strings) and, per user, where its events start. */
+#define BLOCK_USERS 1024
+
+typedef struct block {
+    size_t u0, u1;      /* users [u0, u1) */
+    syn_evbuf ev;
+    syn_strtab queries;
+    int64_t start[BLOCK_USERS]; /* user u0 + k owns block events [start[k], start[k+1] or ev.n) */
+    long skipped;       /* draws that found nothing listed */
+    int state;          /* 0 free, 1 being simulated, 2 ready to append */
+    upf_status st;
+    upf_err err;
+} block;
+
 typedef struct user_sim {
     syn_ctx *c;
+    block *blk;         /* where events go */
     size_t u;
     upf_rng r;
     syn_pref pref;      /* all items */
@@ -46,7 +65,7 @@ typedef struct user_sim {
 
 static void emit(user_sim *s, int64_t t, int32_t item, int type, float value, int32_t query)
 {
-    syn_evbuf *e = &s->c->ev;
+    syn_evbuf *e = &s->blk->ev;
     if (s->fail) return;
     if (e->n == e->cap) {
         size_t cap = e->cap ? e->cap + e->cap / 2 : 65536;
@@ -90,7 +109,7 @@ static int32_t query_for(user_sim *s, int32_t item)
     else if (u < 0.80) n = snprintf(buf, sizeof buf, "%s %s", adj, cat);
     else if (u < 0.90) n = snprintf(buf, sizeof buf, "%s", brand);
     else n = snprintf(buf, sizeof buf, "%s %s %s", adj, brand, cat);
-    int32_t q = syn_strtab_intern(&s->c->queries, buf, (size_t)n);
+    int32_t q = syn_strtab_intern(&s->blk->queries, buf, (size_t)n);
     if (q < 0) s->fail = 1;
     return q;
 }
@@ -107,11 +126,12 @@ static void emit_search(user_sim *s, int64_t t, int32_t item)
 static int32_t draw_listed(user_sim *s, int32_t category, int64_t t)
 {
     for (int k = 0; k < DRAW_TRIES; k++) {
-        int32_t i = syn_pref_draw(s->c, &s->c->all, &s->pref, category, &s->r);
-        if (i < 0) return -1;
-        if (syn_item_listed(s->c, i, t, t + SYN_SESSION_SPAN)) return i;
+        const syn_item_entry *e = syn_pref_draw(s->c, &s->c->all, &s->pref, category, &s->r);
+        if (!e) return -1;
+        /* listed through the session (as syn_item_listed, from the entry's copy) */
+        if (e->added <= t && (e->removed == UPF_TIME_MISSING || t + SYN_SESSION_SPAN < e->removed)) return e->item;
     }
-    s->c->skipped_sessions++;
+    s->blk->skipped++;
     return -1;
 }
 
@@ -262,8 +282,9 @@ static float campaign_session(user_sim *s, double when, int arm)
     const upf_synth_truth *t = c->t;
     int64_t ts = (int64_t)when;
     if (ts < s->last_t) ts = s->last_t;
-    int32_t i = syn_pref_draw(c, &c->window, &s->wpref, -1, &s->r);
-    if (i < 0) return 0.0f; /* cannot happen: the window table has mass (checked) */
+    const syn_item_entry *e = syn_pref_draw(c, &c->window, &s->wpref, -1, &s->r);
+    if (!e) return 0.0f; /* cannot happen: the window table has mass (checked) */
+    int32_t i = e->item;
     s->last_t = ts;
     emit(s, ts, i, UPF_EV_VIEW, 0.0f, -1);
     float qty = quantity(s);
@@ -322,8 +343,8 @@ static upf_status simulate_user(user_sim *s, upf_err *err)
     s->n_rb = 0;
     int arm = t->user_arm[u];
     s->t_w0 = s->t_w1 = 0;
-    if (arm >= 0) {
-        s->t_w0 = t->campaign_time;
+    if (arm >= 0) { /* from an hour before the send, so no session spills a natural purchase into it */
+        s->t_w0 = t->campaign_time - SYN_SESSION_SPAN;
         s->t_w1 = t->campaign_time + t->campaign_window;
     }
 
@@ -332,7 +353,7 @@ static upf_status simulate_user(user_sim *s, upf_err *err)
     double t_occ = signup + upf_rng_exponential(&s->r) * FIRST_PURCHASE_DAYS * SYN_DAY;
     double browse_gap = p->browse_ratio > 0.0 ? mean_days / p->browse_ratio * SYN_DAY : 0.0;
     double t_browse = browse_gap > 0.0 ? (signup > start ? signup : start) + upf_rng_exponential(&s->r) * browse_gap : none;
-    double t_camp = arm >= 0 ? (double)t->campaign_time : none, t_order = none;
+    double t_camp = arm >= 0 ? (double)s->t_w0 : none, t_order = none;
     int32_t occasions = 0;
 
     for (;;) {
@@ -381,32 +402,236 @@ static upf_status simulate_user(user_sim *s, upf_err *err)
     return UPF_OK;
 }
 
-upf_status syn_events_build(syn_ctx *c, upf_err *err)
+/* ---- blocks and threads ---- */
+
+static upf_status simulate_block(user_sim *s, block *b)
+{
+    b->ev.n = 0;
+    syn_strtab_reset(&b->queries);
+    b->skipped = 0;
+    b->st = UPF_OK;
+    s->blk = b;
+    s->fail = 0;
+    if (upf_interrupted())
+        return b->st = upf_err_set(&b->err, UPF_ERR_INTERRUPTED, "synth: interrupted at user %zu of %zu", b->u0,
+                                   s->c->t->n_users);
+    for (size_t u = b->u0; u < b->u1; u++) {
+        b->start[u - b->u0] = (int64_t)b->ev.n;
+        s->u = u;
+        if ((b->st = simulate_user(s, &b->err)) != UPF_OK) break;
+    }
+    return b->st;
+}
+
+/* Appends a simulated block to the context's events, interning its search
+ * strings in event order. */
+static upf_status append_block(syn_ctx *c, block *b, int32_t **map, size_t *map_cap, upf_err *err)
+{
+    syn_evbuf *g = &c->ev, *e = &b->ev;
+    size_t need = g->n + e->n;
+    if (need > g->cap) {
+        size_t cap = g->cap ? g->cap + g->cap / 2 : 65536;
+        if (cap < need) cap = need;
+        void *p;
+#define GROW(f)                                                                                      \
+    if (!(p = upf_realloc(g->f, cap * sizeof *g->f)))                                               \
+        return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (%zu events)", need);          \
+    g->f = p;
+        GROW(user) GROW(item) GROW(query) GROW(time) GROW(type) GROW(value)
+#undef GROW
+        g->cap = cap;
+    }
+    if (b->queries.n > *map_cap) {
+        int32_t *m = upf_realloc(*map, b->queries.n * sizeof *m);
+        if (!m) return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (queries)");
+        *map = m;
+        *map_cap = b->queries.n;
+    }
+    for (size_t k = 0; k < b->queries.n; k++) (*map)[k] = -1;
+    for (size_t u = b->u0; u < b->u1; u++) c->user_ptr[u] = (int64_t)g->n + b->start[u - b->u0];
+    memcpy(g->user + g->n, e->user, e->n * sizeof *e->user);
+    memcpy(g->item + g->n, e->item, e->n * sizeof *e->item);
+    memcpy(g->time + g->n, e->time, e->n * sizeof *e->time);
+    memcpy(g->type + g->n, e->type, e->n * sizeof *e->type);
+    memcpy(g->value + g->n, e->value, e->n * sizeof *e->value);
+    for (size_t j = 0; j < e->n; j++) {
+        int32_t q = e->query[j];
+        if (q >= 0) {
+            if ((*map)[q] < 0) {
+                const syn_strtab *lq = &b->queries;
+                (*map)[q] = syn_strtab_intern(&c->queries, lq->data + lq->off[q], (size_t)(lq->off[q + 1] - lq->off[q] - 1));
+                if ((*map)[q] < 0) return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (queries)");
+            }
+            q = (*map)[q];
+        }
+        g->query[g->n + j] = q;
+    }
+    g->n = need;
+    c->skipped_sessions += b->skipped;
+    return UPF_OK;
+}
+
+static void block_free(block *b)
+{
+    upf_free(b->ev.user);
+    upf_free(b->ev.item);
+    upf_free(b->ev.query);
+    upf_free(b->ev.time);
+    upf_free(b->ev.type);
+    upf_free(b->ev.value);
+    syn_strtab_free(&b->queries);
+}
+
+static int sim_init(user_sim *s, syn_ctx *c)
+{
+    memset(s, 0, sizeof *s);
+    s->c = c;
+    s->pref.group_cum = upf_malloc(c->all.n_groups * sizeof(double));
+    s->wpref.group_cum = upf_malloc(c->all.n_groups * sizeof(double));
+    return s->pref.group_cum && s->wpref.group_cum ? 0 : -1;
+}
+
+static void sim_free(user_sim *s)
+{
+    upf_free(s->pref.group_cum);
+    upf_free(s->wpref.group_cum);
+}
+
+/* The pipeline: workers take blocks in order and simulate them into free
+ * slots; the calling thread appends ready slots in block order. */
+typedef struct pipeline {
+    syn_ctx *c;
+    block *slots;
+    size_t n_slots, n_blocks;
+    size_t next_take, next_append; /* blocks */
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} pipeline;
+
+static void block_range(const pipeline *pl, size_t j, block *b)
+{
+    size_t nu = pl->c->t->n_users;
+    b->u0 = j * BLOCK_USERS;
+    b->u1 = b->u0 + BLOCK_USERS < nu ? b->u0 + BLOCK_USERS : nu;
+}
+
+static void *worker(void *arg)
+{
+    pipeline *pl = arg;
+    user_sim s;
+    int ok = sim_init(&s, pl->c) == 0;
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        /* a block may start when its slot has been appended (freed) */
+        while (!pl->stop && pl->next_take < pl->n_blocks && pl->next_take >= pl->next_append + pl->n_slots)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        if (pl->stop || pl->next_take >= pl->n_blocks) break;
+        size_t j = pl->next_take++;
+        block *b = &pl->slots[j % pl->n_slots];
+        b->state = 1;
+        block_range(pl, j, b);
+        pthread_mutex_unlock(&pl->mu);
+        if (ok) simulate_block(&s, b);
+        else b->st = upf_err_set(&b->err, UPF_ERR_NOMEM, "synth: out of memory (worker)");
+        pthread_mutex_lock(&pl->mu);
+        b->state = 2;
+        pthread_cond_broadcast(&pl->cv);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    sim_free(&s);
+    return NULL;
+}
+
+static upf_status run_threads(syn_ctx *c, unsigned n_threads, size_t n_blocks, upf_err *err)
+{
+    pipeline pl;
+    memset(&pl, 0, sizeof pl);
+    pl.c = c;
+    pl.n_blocks = n_blocks;
+    pl.n_slots = 2 * (size_t)n_threads;
+    upf_status st = UPF_OK;
+    int32_t *map = NULL;
+    size_t map_cap = 0, started = 0;
+    pthread_t tid[UPF_SYNTH_MAX_THREADS];
+    if (!(pl.slots = upf_calloc(pl.n_slots, sizeof *pl.slots)))
+        return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (blocks)");
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    for (; started < n_threads; started++)
+        if (pthread_create(&tid[started], NULL, worker, &pl) != 0) break;
+    if (started == 0) st = upf_err_set(err, UPF_ERR_IO, "synth: cannot start a thread");
+    pthread_mutex_lock(&pl.mu);
+    while (st == UPF_OK && pl.next_append < n_blocks) {
+        block *b = &pl.slots[pl.next_append % pl.n_slots];
+        while (b->state != 2 || !(pl.next_append < pl.next_take)) pthread_cond_wait(&pl.cv, &pl.mu);
+        pthread_mutex_unlock(&pl.mu);
+        if (b->st != UPF_OK) {
+            st = b->st;
+            if (err) *err = b->err;
+        } else {
+            st = append_block(c, b, &map, &map_cap, err);
+        }
+        pthread_mutex_lock(&pl.mu);
+        b->state = 0;
+        pl.next_append++;
+        if (st != UPF_OK) pl.stop = 1;
+        pthread_cond_broadcast(&pl.cv);
+    }
+    pl.stop = 1;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    for (size_t k = 0; k < started; k++) pthread_join(tid[k], NULL);
+    for (size_t k = 0; k < pl.n_slots; k++) block_free(&pl.slots[k]);
+    upf_free(pl.slots);
+    upf_free(map);
+    pthread_cond_destroy(&pl.cv);
+    pthread_mutex_destroy(&pl.mu);
+    return st;
+}
+
+static upf_status run_inline(syn_ctx *c, size_t n_blocks, upf_err *err)
+{
+    user_sim s;
+    block *b = upf_calloc(1, sizeof *b);
+    int32_t *map = NULL;
+    size_t map_cap = 0;
+    upf_status st = UPF_OK;
+    if (!b || sim_init(&s, c)) {
+        if (b) sim_free(&s);
+        upf_free(b);
+        return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (%zu users)", c->t->n_users);
+    }
+    for (size_t j = 0; j < n_blocks && st == UPF_OK; j++) {
+        b->u0 = j * BLOCK_USERS;
+        b->u1 = b->u0 + BLOCK_USERS < c->t->n_users ? b->u0 + BLOCK_USERS : c->t->n_users;
+        if ((st = simulate_block(&s, b)) != UPF_OK) {
+            if (err) *err = b->err;
+        } else {
+            st = append_block(c, b, &map, &map_cap, err);
+        }
+    }
+    sim_free(&s);
+    block_free(b);
+    upf_free(b);
+    upf_free(map);
+    return st;
+}
+
+upf_status syn_events_build(syn_ctx *c, unsigned n_threads, upf_err *err)
 {
     upf_synth_truth *t = c->t;
-    size_t nu = t->n_users;
-    upf_status st = UPF_OK;
-    user_sim s;
-    memset(&s, 0, sizeof s);
-    s.c = c;
-    s.pref.brand_cum = upf_malloc(t->n_brands * sizeof(double));
-    s.wpref.brand_cum = upf_malloc(t->n_brands * sizeof(double));
+    size_t nu = t->n_users, n_blocks = (nu + BLOCK_USERS - 1) / BLOCK_USERS;
+    upf_status st;
     c->user_ptr = upf_calloc(nu + 1, sizeof *c->user_ptr);
     c->camp_conv = upf_calloc(nu, sizeof *c->camp_conv);
     c->camp_rev = upf_calloc(nu, sizeof *c->camp_rev);
-    if (!s.pref.brand_cum || !s.wpref.brand_cum || !c->user_ptr || !c->camp_conv || !c->camp_rev) {
-        st = upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (%zu users)", nu);
-        goto done;
-    }
-    for (size_t u = 0; u < nu; u++) {
-        if ((u & 1023) == 0 && upf_interrupted()) {
-            st = upf_err_set(err, UPF_ERR_INTERRUPTED, "synth: interrupted at user %zu of %zu", u, nu);
-            goto done;
-        }
-        c->user_ptr[u] = (int64_t)c->ev.n;
-        s.u = u;
-        if ((st = simulate_user(&s, err)) != UPF_OK) goto done;
-    }
+    if (!c->user_ptr || !c->camp_conv || !c->camp_rev)
+        return upf_err_set(err, UPF_ERR_NOMEM, "synth: out of memory (%zu users)", nu);
+    if (n_threads > UPF_SYNTH_MAX_THREADS) n_threads = UPF_SYNTH_MAX_THREADS;
+    if (n_threads > n_blocks) n_threads = (unsigned)n_blocks;
+    st = n_threads > 1 ? run_threads(c, n_threads, n_blocks, err) : run_inline(c, n_blocks, err);
+    if (st != UPF_OK) return st;
     c->user_ptr[nu] = (int64_t)c->ev.n;
     /* alive at the send: set by campaign_outcome for campaign users; for the
      * others, signed up before it and not inactive before it */
@@ -420,8 +645,5 @@ upf_status syn_events_build(syn_ctx *c, upf_err *err)
                 t->user_conv_prob[u * t->n_arms + a] = 0.0f;
                 t->user_revenue_mean[u * t->n_arms + a] = 0.0f;
             }
-done:
-    upf_free(s.pref.brand_cum);
-    upf_free(s.wpref.brand_cum);
-    return st;
+    return UPF_OK;
 }

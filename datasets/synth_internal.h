@@ -13,7 +13,6 @@
 #include "synth.h"
 
 #define SYN_DAY 86400
-#define SYN_HOUR 3600.0
 #define SYN_NONE INT64_MAX /* "no such time" inside the simulation */
 #define SYN_QTY_EXTRA 0.25 /* units per order line: 1 + Poisson(0.25) */
 #define SYN_SESSION_SPAN 3600 /* an item must stay listed (and in stock) this long to be bought */
@@ -50,23 +49,45 @@ typedef struct syn_strtab {
 int32_t syn_strtab_intern(syn_strtab *t, const char *s, size_t len);
 /* Moves the strings into out (owned by out afterwards); t is emptied. */
 upf_status syn_strtab_take(syn_strtab *t, upf_strings *out, upf_err *err);
+/* Empties the table, keeping its memory. */
+void syn_strtab_reset(syn_strtab *t);
 void syn_strtab_free(syn_strtab *t);
 
 /* ---- hierarchical choice tables ----
- * Items of a subset grouped in cells (brand, price band); a draw picks a brand
- * from the user's brand weights, a band, then an item by popularity. */
+ * Items of a subset grouped by (category, brand style) -> price band -> brand
+ * -> item. A user's weight of an item factors as exp(z.C_c) exp(z.D_s)
+ * exp(-gamma band) w_i, so a draw needs the user's weights of the groups only
+ * (n_categories * n_styles, whatever the number of brands): group, band,
+ * then brand and item by static popularity masses. */
+/* A brand with mass in a (group, band): cumulative mass within the (group,
+ * band), and its items of that band: item entries [lo, hi). */
+typedef struct syn_brand_entry {
+    double cum;
+    int32_t lo, hi;
+} syn_brand_entry;
+
+/* An item in its cell (brand, band), with what a draw checks next to it. */
+typedef struct syn_item_entry {
+    double cum;      /* cumulative w within the cell */
+    int64_t added;   /* listing time */
+    int64_t removed; /* delisting time or UPF_TIME_MISSING */
+    int32_t item;
+    int32_t pad;
+} syn_item_entry;
+
 typedef struct syn_choice {
-    double *cell_mass;   /* (n_brands * BANDS) sum of w_i in the cell */
-    double *cell_value;  /* (n_brands * BANDS) sum of w_i * price_i, or NULL */
-    int64_t *cell_ptr;   /* (n_brands * BANDS + 1) into items */
-    int32_t *items;      /* (n) item indices ordered by cell */
-    double *cum;         /* (n) cumulative w within the cell */
-    double total;        /* sum of all masses */
+    size_t n_groups;          /* n_categories * n_styles; group g = c * n_styles + s */
+    double *group_mass;       /* (n_groups, BANDS) sum of w_i over the group's items in the band */
+    double *group_value;      /* (n_groups, BANDS) sum of w_i * price_i, or NULL */
+    int64_t *gb_ptr;          /* (n_groups * BANDS + 1) into gb */
+    syn_brand_entry *gb;      /* brands by (group, band), those with mass there only */
+    syn_item_entry *items;    /* (n) by cell (brand, band), item order within a cell */
+    double total;             /* sum of all masses */
 } syn_choice;
 
 /* A user's sampling state for one choice table. */
 typedef struct syn_pref {
-    double *brand_cum;           /* (n_brands) cumulative brand weight, in category order */
+    double *group_cum;                /* (n_groups) cumulative group weight */
     double band_exp[UPF_SYNTH_BANDS]; /* exp(-gamma_u * k) */
 } syn_pref;
 
@@ -83,7 +104,6 @@ typedef struct syn_evbuf {
 typedef struct syn_ctx {
     upf_synth_params p;          /* effective */
     upf_synth_truth *t;          /* being filled (owned by the caller) */
-    int32_t *brand_start;        /* (n_categories + 1) brands of c: [start[c], start[c+1]) */
     uint8_t *item_adj;           /* (n_items, 2) adjective indices */
     int64_t *user_signup;        /* (n_users) */
     int64_t *user_birthday;      /* (n_users) */
@@ -126,11 +146,12 @@ upf_status syn_choice_build(const syn_ctx *c, const uint8_t *keep /* (n_items) o
 void syn_choice_free(syn_choice *ch);
 /* Fills pref from the user's taste for a choice table; returns the total weight. */
 double syn_pref_setup(const syn_ctx *c, const syn_choice *ch, size_t user, syn_pref *pref);
-/* Expected price under the user's choice distribution on ch (needs cell_value). */
+/* Expected price under the user's choice distribution on ch (needs group_value). */
 double syn_pref_mean_value(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref);
-/* One item from the user's distribution (category c >= 0: restricted to it); -1 if none. */
-int32_t syn_pref_draw(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref, int32_t category,
-                      upf_rng *r);
+/* One item from the user's distribution (category c >= 0: restricted to it);
+ * NULL if the distribution is empty. */
+const syn_item_entry *syn_pref_draw(const syn_ctx *c, const syn_choice *ch, const syn_pref *pref, int32_t category,
+                                    upf_rng *r);
 /* Listed during all of [t0, t1]: added <= t0 and not removed before t1. */
 int syn_item_listed(const syn_ctx *c, int32_t item, int64_t t0, int64_t t1);
 /* In stock at t0 and no stock-out starting in (t0, t1]. */
@@ -143,8 +164,8 @@ const char *syn_item_adjective(const syn_ctx *c, int32_t item, int which);
 /* synth_users.c */
 upf_status syn_users_build(syn_ctx *c, upf_err *err);
 
-/* synth_events.c */
-upf_status syn_events_build(syn_ctx *c, upf_err *err);
+/* synth_events.c: n_threads 0 or 1 runs inline; the output does not depend on it. */
+upf_status syn_events_build(syn_ctx *c, unsigned n_threads, upf_err *err);
 
 /* synth_policy.c */
 upf_status syn_impressions_build(syn_ctx *c, upf_err *err);

@@ -24,7 +24,7 @@ void upf_synth_truth_free(upf_synth_truth *t)
     for (size_t k = 0; t->arm_names && k < t->n_arms; k++) upf_free(t->arm_names[k]);
     void *arrays[] = {
         t->category_names, t->category_rebuy_days, t->category_vec, t->brand_names, t->brand_category,
-        t->brand_vec, t->item_category, t->item_brand, t->item_band, t->item_popularity, t->item_base_price,
+        t->brand_style, t->style_vec, t->item_category, t->item_brand, t->item_band, t->item_popularity, t->item_base_price,
         t->item_rebuy_days, t->item_added, t->item_removed, t->user_region, t->user_age_band, t->user_channel,
         t->region_taste, t->age_taste, t->user_taste, t->user_price_sens, t->user_scale_days, t->user_dropout,
         t->user_rebuy_factor, t->user_death, t->user_occasions, t->arm_names, t->user_arm, t->user_alive_at_send,
@@ -51,9 +51,10 @@ static const struct {
 #define I64(f) { #f, P_I64, offsetof(upf_synth_params, f) }
 #define F64(f) { #f, P_F64, offsetof(upf_synth_params, f) }
     U64(seed), U64(n_users), U64(n_items), U32(n_days), I64(start),
-    U32(n_categories), U32(n_brands), U32(dim), F64(affinity), F64(brand_affinity), F64(zipf),
+    U32(n_categories), U32(n_brands), U32(dim), U32(n_styles), F64(affinity), F64(brand_affinity), F64(zipf),
     F64(new_item_share), F64(cold_item_share), U32(cold_days), F64(delist_share), F64(sale_rate), F64(stockout_rate),
     F64(new_user_share), U32(history_days), F64(interval_days), F64(interval_shape), F64(interval_frailty),
+    F64(bgnbd_r), F64(bgnbd_alpha),
     F64(dropout_a), F64(dropout_b), F64(rebuy_prob), F64(birthday_share),
     F64(browse_ratio), F64(views_per_session), F64(search_prob), F64(cart_abandon_prob),
     F64(campaign_share), U32(campaign_arms), I32(campaign_day), U32(campaign_window), F64(effect), F64(coupon_discount),
@@ -202,6 +203,7 @@ void syn_truth_json(const upf_synth_truth *t, FILE *f)
     upf_jw_object(&w, "catalog");
     upf_jw_int(&w, "n_categories", (int64_t)t->n_categories);
     upf_jw_int(&w, "n_brands", (int64_t)t->n_brands);
+    upf_jw_int(&w, "n_styles", (int64_t)t->n_styles);
     upf_jw_int(&w, "n_items", (int64_t)t->n_items);
     upf_jw_int(&w, "dim", (int64_t)t->dim);
     upf_jw_int(&w, "price_bands", UPF_SYNTH_BANDS);
@@ -238,7 +240,13 @@ void syn_truth_json(const upf_synth_truth *t, FILE *f)
     upf_jw_int(&w, "inactive_before_start", (int64_t)dead_before);
     upf_jw_int(&w, "without_purchases_in_range", (int64_t)no_events);
     upf_jw_object(&w, "interval");
-    upf_jw_str(&w, "model", "Weibull AFT: log(scale_days) = intercept + region + age_band + channel + frailty_sd * N(0,1)");
+    if (t->params.bgnbd_r > 0) {
+        upf_jw_str(&w, "model", "BG/NBD: exponential gaps, rate (per day) ~ Gamma(shape r, rate alpha); scale_days = 1/rate");
+        upf_jw_num(&w, "r", t->params.bgnbd_r);
+        upf_jw_num(&w, "alpha_days", t->params.bgnbd_alpha);
+    } else {
+        upf_jw_str(&w, "model", "Weibull AFT: log(scale_days) = intercept + region + age_band + channel + frailty_sd * N(0,1)");
+    }
     upf_jw_num(&w, "shape", t->params.interval_shape);
     upf_jw_num(&w, "intercept", t->aft_intercept);
     upf_jw_num(&w, "frailty_sd", t->params.interval_frailty);
@@ -345,7 +353,7 @@ double upf_synth_affinity(const upf_synth_truth *t, size_t user, size_t item)
 {
     const float *z = t->user_taste + user * t->dim;
     const float *cv = t->category_vec + (size_t)t->item_category[item] * t->dim;
-    const float *bv = t->brand_vec + (size_t)t->item_brand[item] * t->dim;
+    const float *bv = t->style_vec + (size_t)t->brand_style[t->item_brand[item]] * t->dim;
     double s = 0.0;
     for (size_t k = 0; k < t->dim; k++) s += (double)z[k] * ((double)cv[k] + (double)bv[k]);
     return s - (double)t->user_price_sens[user] * (double)t->item_band[item];

@@ -135,6 +135,8 @@ upf_status syn_users_build(syn_ctx *c, upf_err *err)
 
         double log_scale = t->aft_intercept + aft_region[reg] + aft_age[age] + aft_channel[ch] +
                            p->interval_frailty * upf_rng_normal(&r);
+        if (p->bgnbd_r > 0) /* BG/NBD: purchase rate lambda ~ Gamma(r, alpha), mean gap 1/lambda */
+            log_scale = log(p->bgnbd_alpha) - log(upf_rng_gamma(&r, p->bgnbd_r));
         t->user_scale_days[u] = (float)exp(log_scale);
         t->user_dropout[u] = (float)upf_rng_beta(&r, p->dropout_a, p->dropout_b);
         t->user_rebuy_factor[u] = (float)exp(REBUY_FACTOR_SD * upf_rng_normal(&r));

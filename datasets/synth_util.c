@@ -145,6 +145,14 @@ upf_status syn_strtab_take(syn_strtab *t, upf_strings *out, upf_err *err)
     return UPF_OK;
 }
 
+void syn_strtab_reset(syn_strtab *t)
+{
+    t->n = 0;
+    t->data_len = 0;
+    if (t->off) t->off[0] = 0;
+    for (size_t k = 0; k < t->n_slots; k++) t->slots[k] = -1;
+}
+
 void syn_strtab_free(syn_strtab *t)
 {
     upf_free(t->off);
