@@ -82,6 +82,9 @@ const char *upf_section_type_name(uint32_t type); /* "meta", ...; "unknown" */
 
 /* 1 when s[0..n) is well-formed UTF-8 without NUL or other C0 control bytes
  * other than tab, newline and carriage return. */
+/* Renamed at link level: datasets/strings.c has its own upf_utf8_valid (another
+ * signature); both were merged into the runner branch (integration fix). */
+#define upf_utf8_valid upf_model_utf8_valid
 int upf_utf8_valid(const uint8_t *s, size_t n);
 /* 1 when a metadata key is 1..255 bytes of printable ASCII (0x21..0x7E). */
 int upf_meta_key_valid(const uint8_t *s, size_t n);

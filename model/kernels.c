@@ -1,11 +1,13 @@
 /* kernels.c - reference and AVX2 scoring kernels (see kernels.h), and the
  * CPUID check that picks them. Legend: D dim, N rows, r row index.
- * The AVX2 kernels keep score.h's lane order exactly: lane j of a 256-bit
- * accumulator is lane j of the canonical sum; four rows run side by side and
- * are reduced together through a 4x4 transpose. Multiply and add stay separate
- * instructions (no FMA), as in the reference. */
+ * The AVX2 float kernels keep score.h's lane order exactly: lane j of a
+ * 256-bit accumulator is lane j of the canonical sum; four rows run side by
+ * side and are reduced together through a 4x4 transpose. Multiply and add
+ * stay separate instructions (no FMA), as in the reference. The int8 kernel
+ * sums exact integers, so its order does not matter. */
 #include "kernels.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "f16.h"
@@ -32,14 +34,37 @@ static void kern_f16_ref(const upf_kern_args *a, size_t first, size_t n, float *
     }
 }
 
+void upf_kern_quant_user(const float *u, size_t D, int16_t *q, float *scale)
+{
+    float amax = 0.0f;
+    int finite = 1;
+    for (size_t d = 0; d < D; d++) {
+        finite &= isfinite(u[d]) != 0;
+        amax = fabsf(u[d]) > amax ? fabsf(u[d]) : amax;
+    }
+    if (!finite) { /* a NaN or infinite user vector (a hostile file): every score is NaN, as in float */
+        memset(q, 0, D * sizeof *q);
+        *scale = (float)NAN;
+        return;
+    }
+    float s = amax / 32767.0f;
+    *scale = s;
+    for (size_t d = 0; d < D; d++) {
+        float v = s == 0.0f ? 0.0f : roundf(u[d] / s);
+        q[d] = (int16_t)(v > 32767.0f ? 32767.0f : v < -32767.0f ? -32767.0f : v);
+    }
+}
+
+/* Integer dot product in int64: exact for any D. */
 static void kern_i8_ref(const upf_kern_args *a, size_t first, size_t n, float *out)
 {
     const int8_t *rows = a->rows;
     for (size_t i = 0; i < n; i++) {
         size_t r = first + i;
         const int8_t *q = rows + r * a->dim;
-        for (size_t d = 0; d < a->dim; d++) a->tmp[d] = (float)q[d];
-        out[i] = a->bias[r] + a->scales[r] * upf_score_dot_f32(a->u, a->tmp, a->dim);
+        int64_t dot = 0;
+        for (size_t d = 0; d < a->dim; d++) dot += (int64_t)a->uq[d] * q[d];
+        out[i] = a->bias[r] + a->scales[r] * (a->u_scale * (float)dot);
     }
 }
 
@@ -91,17 +116,6 @@ TGT static inline __m256 ld_f16_tail(const void *p, size_t d, size_t t)
     memcpy(b, (const uint16_t *)p + d, t * sizeof *b);
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)b));
 }
-TGT static inline __m256 ld_i8(const void *p, size_t d)
-{
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)((const int8_t *)p + d))));
-}
-TGT static inline __m256 ld_i8_tail(const void *p, size_t d, size_t t)
-{
-    int8_t b[16] = { 0 };
-    memcpy(b, (const int8_t *)p + d, t);
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)b)));
-}
-
 /* (t0 + t2) + (t1 + t3) with t_j = l_j + l_{j+4}, for one accumulator. */
 TGT static inline float reduce1(__m256 acc)
 {
@@ -121,9 +135,9 @@ TGT static inline __m128 reduce4(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
     return _mm_add_ps(_mm_add_ps(t0, t2), _mm_add_ps(t1, t3));
 }
 
-/* One kernel body per element type, expanded by a macro so the three stay
- * identical apart from the loader and the final scale. ESZ: element bytes. */
-#define UPF_AVX2_KERNEL(NAME, LD, LD_TAIL, ESZ, SCALED)                                                  \
+/* One kernel body per float element type, expanded by a macro so the two stay
+ * identical apart from the loader. ESZ: element bytes. */
+#define UPF_AVX2_KERNEL(NAME, LD, LD_TAIL, ESZ)                                                  \
     TGT static void NAME(const upf_kern_args *a, size_t first, size_t n, float *out)                     \
     {                                                                                                    \
         const size_t D = a->dim, full = D & ~(size_t)7, t = D - full;                                    \
@@ -150,7 +164,6 @@ TGT static inline __m128 reduce4(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
                 a3 = _mm256_add_ps(a3, _mm256_mul_ps(ut, LD_TAIL(p3, full, t)));                         \
             }                                                                                            \
             __m128 dot = reduce4(a0, a1, a2, a3);                                                        \
-            if (SCALED) dot = _mm_mul_ps(_mm_loadu_ps(a->scales + r), dot);                              \
             _mm_storeu_ps(out + i, _mm_add_ps(_mm_loadu_ps(a->bias + r), dot));                          \
         }                                                                                                \
         for (; i < n; i++) {                                                                             \
@@ -160,14 +173,67 @@ TGT static inline __m128 reduce4(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
             for (size_t d = 0; d < full; d += 8)                                                         \
                 a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(u + d), LD(p0, d)));                \
             if (t) a0 = _mm256_add_ps(a0, _mm256_mul_ps(ut, LD_TAIL(p0, full, t)));                      \
-            float dot = reduce1(a0);                                                                     \
-            out[i] = SCALED ? a->bias[r] + a->scales[r] * dot : a->bias[r] + dot;                        \
+            out[i] = a->bias[r] + reduce1(a0);                                                           \
         }                                                                                                \
     }
 
-UPF_AVX2_KERNEL(kern_f32_avx2, ld_f32, ld_f32_tail, 4, 0)
-UPF_AVX2_KERNEL(kern_f16_avx2, ld_f16, ld_f16_tail, 2, 0)
-UPF_AVX2_KERNEL(kern_i8_avx2, ld_i8, ld_i8_tail, 1, 1)
+UPF_AVX2_KERNEL(kern_f32_avx2, ld_f32, ld_f32_tail, 4)
+UPF_AVX2_KERNEL(kern_f16_avx2, ld_f16, ld_f16_tail, 2)
+
+/* Sum of the eight int32 lanes of each of four accumulators: lane r = row r. */
+TGT static inline __m128i hsum4_epi32(__m256i a0, __m256i a1, __m256i a2, __m256i a3)
+{
+    __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+/* int8 rows against the int16 user vector: 16 products per vpmaddwd. The
+ * int32 lanes cannot overflow for D <= 4096 (|q_u q_v| <= 32767 * 127, two per
+ * lane per step); longer rows go to the int64 reference. */
+TGT static void kern_i8_avx2(const upf_kern_args *a, size_t first, size_t n, float *out)
+{
+    const size_t D = a->dim, full = D & ~(size_t)15, t = D - full;
+    if (D > 4096) {
+        kern_i8_ref(a, first, n, out);
+        return;
+    }
+    const int8_t *rows = a->rows;
+    const int16_t *uq = a->uq;
+    int16_t ubuf[16] = { 0 };
+    memcpy(ubuf, uq + full, t * sizeof *ubuf);
+    const __m256i ut = _mm256_loadu_si256((const __m256i *)(const void *)ubuf);
+    const __m128 us = _mm_set1_ps(a->u_scale);
+    size_t i = 0;
+#define LD16(p, d) _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)((p) + (d))))
+    for (; i + 4 <= n; i += 4) {
+        size_t r = first + i;
+        const int8_t *p0 = rows + r * D, *p1 = p0 + D, *p2 = p1 + D, *p3 = p2 + D;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t d = 0; d < full; d += 16) {
+            __m256i uu = _mm256_loadu_si256((const __m256i *)(const void *)(uq + d));
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(LD16(p0, d), uu));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(LD16(p1, d), uu));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(LD16(p2, d), uu));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(LD16(p3, d), uu));
+        }
+        if (t) {
+            int8_t tb[4][16] = { { 0 } };
+            memcpy(tb[0], p0 + full, t);
+            memcpy(tb[1], p1 + full, t);
+            memcpy(tb[2], p2 + full, t);
+            memcpy(tb[3], p3 + full, t);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(LD16(tb[0], 0), ut));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(LD16(tb[1], 0), ut));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(LD16(tb[2], 0), ut));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(LD16(tb[3], 0), ut));
+        }
+        __m128 dot = _mm_cvtepi32_ps(hsum4_epi32(a0, a1, a2, a3));
+        __m128 sc = _mm_mul_ps(_mm_loadu_ps(a->scales + r), _mm_mul_ps(us, dot));
+        _mm_storeu_ps(out + i, _mm_add_ps(_mm_loadu_ps(a->bias + r), sc));
+    }
+#undef LD16
+    if (i < n) kern_i8_ref(a, first + i, n - i, out + i); /* the last rows: same integers, same bits */
+}
 
 /* CPUID: AVX2 (leaf 7 EBX bit 5), AVX, F16C and OSXSAVE (leaf 1 ECX bits 28,
  * 29, 27), and the OS saving YMM state (XCR0 bits 1 and 2). */

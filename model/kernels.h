@@ -4,9 +4,11 @@
  *
  *   F32:  out[i] = bias[r] + dot(u, rows[r])                 (r = first + i)
  *   F16:  out[i] = bias[r] + dot(u, f16_to_f32(rows[r]))
- *   I8S:  out[i] = bias[r] + scale[r] * dot(u, (float)q[r])  (q_block == D)
+ *   I8S:  out[i] = bias[r] + scale[r] * (u_scale * (float)sum_d uq[d] q[r][d])  (q_block == D)
  *   I8S blocked (q_block < D): out[i] = bias[r] + dot(u, q[r] * scale[r][block])
- * where dot is score.h's canonical order. Two implementations of each: the
+ * where dot is score.h's canonical order. For per-row I8S the user vector is
+ * quantized once per query to int16 (upf_kern_quant_user) and the dot product
+ * is an exact integer sum, so every summation order gives the same bits. Two implementations of each: the
  * reference (plain loops over score.h) and, on x86-64, AVX2/F16C kernels
  * chosen at run time from CPUID (no -march flags needed). Both give the same
  * bits; tests check it. Kernels never allocate and are thread-safe as long as
@@ -30,7 +32,15 @@ typedef struct upf_kern_args {
     size_t dim;            /* D >= 1 */
     size_t q_block;        /* I8S block length; else 0 */
     float *tmp;            /* (D) scratch for the reference kernels */
+    const int16_t *uq;     /* per-row I8S: (D) the quantized user vector */
+    float u_scale;         /* per-row I8S: its scale */
 } upf_kern_args;
+
+/* Quantizes a user vector for the I8S kernels: scale = max|u| / 32767 (0 for
+ * a zero vector), q = round(u / scale) (half away from zero), |u - q scale| <=
+ * scale / 2. A vector with a NaN or infinity gets scale NaN (NaN scores). The integer dot with an int8 row is exact for D <= 4096 in
+ * int32 (longer rows take the int64 reference path). */
+void upf_kern_quant_user(const float *u, size_t D, int16_t *q, float *scale);
 
 typedef void (*upf_kern_fn)(const upf_kern_args *a, size_t first, size_t n, float *out);
 

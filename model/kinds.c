@@ -5,6 +5,7 @@
  * model's serving state (views, parameters, id maps).
  * Not here: scoring (serve*.c) or format-level checks (modelfile.c).
  */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -294,7 +295,7 @@ static upf_status check_ranker(upf_model *m, upf_err *err)
                      str_array_count(m, UPF_M_USER_ATTR_NAMES), ks->n_attrs);
     double rw;
     if (upf_model_meta_f64(m, UPF_M_RECENT_WEIGHT, &rw) != UPF_OK) rw = 1.0;
-    if (!isfinite(rw)) return kfail(m, err, "ranker.recent_weight = %g (expected finite)", rw);
+    if (!(fabs(rw) <= (double)FLT_MAX)) return kfail(m, err, "ranker.recent_weight = %g (expected a finite float)", rw);
     ks->recent_weight = (float)rw;
     if ((st = upf_idmap_build(&ks->items, m, upf_model_find_meta(m, UPF_M_ITEM_IDS), "item id", err))) return st;
     if ((st = upf_idmap_build(&ks->users, m, upf_model_find_meta(m, UPF_M_USER_IDS), "user id", err))) return st;

@@ -5,6 +5,8 @@
  * Lifetime and uplift scoring are in serve_lifetime.c.
  * Legend: D dim, B rows per kernel block, K cutoff.
  */
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -20,6 +22,7 @@ struct upf_scratch {
     float *uvec;           /* (D) user vector */
     double *acc;           /* (D) its double accumulator */
     float *row;            /* (D) a decoded row; kernel tmp */
+    int16_t *uq;           /* (D) the user vector quantized for I8S items */
     float *block;          /* (B) block scores */
     uint64_t *excl;        /* (ceil(n_items / 64)) excluded items */
     uint64_t *seen;        /* cooccur: (ceil(n_items / 64)) items touched; all zero between calls */
@@ -89,12 +92,14 @@ static size_t scratch_layout(const upf_model *m, void *mem, upf_scratch *s)
 {
     size_t D = m->ks.dim, n = is_item_kind(m) ? (size_t)m->ks.n_items : 0, words = (n + 63) / 64;
     int co = m->info.kind == UPF_KIND_COOCCUR;
-    size_t sizes[8] = { D * sizeof(float), D * sizeof(double), D * sizeof(float), BLOCK * sizeof(float),
-                        words * 8, co ? words * 8 : 0, co ? n * sizeof(float) : 0, co ? n * sizeof(int32_t) : 0 };
-    void **dst[8] = { (void **)&s->uvec, (void **)&s->acc, (void **)&s->row, (void **)&s->block,
-                      (void **)&s->excl, (void **)&s->seen, (void **)&s->dense, (void **)&s->touched };
+    size_t sizes[9] = { D * sizeof(float), D * sizeof(double), D * sizeof(float), BLOCK * sizeof(float),
+                        words * 8, co ? words * 8 : 0, co ? n * sizeof(float) : 0, co ? n * sizeof(int32_t) : 0,
+                        D * sizeof(int16_t) };
+    void **dst[9] = { (void **)&s->uvec, (void **)&s->acc, (void **)&s->row, (void **)&s->block,
+                      (void **)&s->excl, (void **)&s->seen, (void **)&s->dense, (void **)&s->touched,
+                      (void **)&s->uq };
     size_t off = UPF_ALIGN_UP(sizeof(upf_scratch), 64);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         if (mem) *dst[i] = sizes[i] ? (char *)mem + off : NULL;
         off += UPF_ALIGN_UP(sizes[i], 64);
     }
@@ -196,6 +201,15 @@ static void acc_row(const upf_model *m, upf_scratch *s, const upf_tensor_view *t
     for (size_t d = 0; d < D; d++) s->acc[d] += w * (double)s->row[d];
 }
 
+/* double -> float without undefined behaviour beyond the float range:
+ * overflow gives +-inf, as IEEE 754 rounding would. */
+static float to_float(double x)
+{
+    if (x > (double)FLT_MAX) return (float)INFINITY;
+    if (x < -(double)FLT_MAX) return -(float)INFINITY;
+    return (float)x; /* NaN stays NaN */
+}
+
 /* Fills s->uvec from q (query already checked). */
 static void build_uvec(const upf_model *m, const upf_user_query *q, upf_scratch *s)
 {
@@ -211,7 +225,7 @@ static void build_uvec(const upf_model *m, const upf_user_query *q, upf_scratch 
         double w = (double)ks->recent_weight / (double)q->n_recent;
         for (size_t r = 0; r < q->n_recent; r++) acc_row(m, s, &ks->item_factors, q->recent[r], w);
     }
-    for (size_t d = 0; d < D; d++) s->uvec[d] = (float)s->acc[d];
+    for (size_t d = 0; d < D; d++) s->uvec[d] = to_float(s->acc[d]);
 }
 
 upf_status upf_serve_user_vector(const upf_model *m, const upf_user_query *q, upf_scratch *s, float *out,
@@ -249,7 +263,14 @@ static void kern_args(const upf_model *m, upf_scratch *s, upf_kern_args *a, upf_
     switch (ks->item_factors.dtype) {
     case UPF_DTYPE_F32: *fn = k->f32; break;
     case UPF_DTYPE_F16: *fn = k->f16; break;
-    default: *fn = ks->item_factors.q_block == ks->dim ? k->i8 : k->i8_blocked; break;
+    default:
+        if (ks->item_factors.q_block == ks->dim) {
+            upf_kern_quant_user(s->uvec, ks->dim, s->uq, &a->u_scale);
+            a->uq = s->uq;
+            *fn = k->i8;
+        } else {
+            *fn = k->i8_blocked;
+        }
     }
 }
 

@@ -6,7 +6,9 @@
  * open. Scoring never allocates: top-k functions take a per-thread scratch
  * (upf_scratch_*) and caller-owned output arrays. Nothing here prints, exits,
  * keeps global state or depends on the locale. What each kind stores is in
- * kinds.h; the float32 score is score.h's, bit for bit.
+ * kinds.h. Scores of float32 models are score.h's bit for bit; float16 and
+ * int8 (I8S, scored against the user vector quantized to int16) stay within
+ * the bounds stated in model/README.md "Accuracy".
  *
  * Indices are int32 positions in the model's id lists (items.ids, users.ids,
  * user_attrs.names, features.names); upf_serve_*_index map ids to them.

@@ -60,6 +60,14 @@ void cfg_src_free_all(cfg_src *list);
  * position and a caret. */
 upf_status cfg_yaml_parse(const cfg_src *src, cfg_node **out, upf_err *err);
 
+/* Reads a config (file or text), parses it, refuses duplicate keys and
+ * applies the overrides; the tree (*root, never NULL on success) and its
+ * sources (*srcs) are owned by the caller. fams: for the override paths that
+ * enter a mapping-typed key (config.c). */
+struct upf_family;
+upf_status cfg_load_tree(const upf_cfg_load_opts *o, const struct upf_family *const *fams, cfg_src **srcs,
+                         cfg_node **root, upf_err *err);
+
 /* ---- errors ---- */
 
 /* Formats "WHERE: PATH: what" + source line + caret into err (UPF_ERR_CONFIG).

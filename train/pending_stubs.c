@@ -1,6 +1,6 @@
 /* pending_stubs.c - TEMPORARY weak stand-ins for the interaction functions of
- * branch `datasets` (datasets/interactions.h), so the runner links and its
- * tests run before that branch is merged. The real (strong) definitions
+ * datasets/interactions.h (not yet implemented on branch `datasets`), so the
+ * runner links and its tests run before they land. The real (strong) definitions
  * replace these at link time; this file is deleted at the merge. They follow
  * the contract in interactions.h, not necessarily its exact random draws. */
 #include <stdlib.h>
@@ -210,9 +210,3 @@ done:
     return st;
 }
 
-upf_status upf_dataset_read(const char *path, upf_dataset **out, upf_err *err);
-WEAK upf_status upf_dataset_read(const char *path, upf_dataset **out, upf_err *err)
-{
-    *out = NULL;
-    return upf_err_set(err, UPF_ERR_IO, "%s: reading datasets is not in this build yet (branch datasets)", path);
-}

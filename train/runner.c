@@ -2,30 +2,22 @@
  * check the config and its gates (before any training), prepare the
  * directory (INCOMPLETE first), load the data, call the family, check the
  * gates, write metrics.json and per_user.csv, remove INCOMPLETE last.
- * Also the run-context accessors families use, interactions on demand,
- * checkpoints and model saving (upf_run_* in family.h).
- * Not here: ranking evaluation (runner_eval.c), data loading
- * (runner_data.c), metric storage and files (run_metrics.c), logging (run_log.c).
+ * Also the run-context accessors families use, interactions on demand and
+ * model saving (upf_run_* in family.h).
+ * Not here: the directory, marker and checkpoints (run_dir.c), gates
+ * (run_gates.c), ranking evaluation (runner_eval.c), data (runner_data.c),
+ * metrics and files (run_metrics.c), logging (run_log.c).
  */
-#define _DEFAULT_SOURCE /* mkdir, sysconf */
-#include <ctype.h>
-#include <dirent.h>
+#define _DEFAULT_SOURCE /* sysconf */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "../model/outfile.h"
 #include "gates.h"
 #include "runner_internal.h"
-
-#define MARKER "INCOMPLETE"
-#define CKPT_NAME "checkpoint.bin"
-#define CKPT_MAGIC "UPFCKPT1"
-#define CKPT_HEADER 24
 
 void upf_runner_opts_init(upf_runner_opts *o)
 {
@@ -124,8 +116,9 @@ upf_status upf_run_interactions(upf_run *run, const upf_csr **train, const upf_c
             if (!st) st = upf_split_csr(&train_full, &vp, &run->train, &run->valid, err);
             upf_csr_free(&train_full);
         } else if (!st) {
-            run->train = train_full;
-            st = empty_like(&train_full, &run->valid, err);
+            run->train = train_full; /* ownership moves */
+            memset(&train_full, 0, sizeof train_full);
+            st = empty_like(&run->train, &run->valid, err);
         }
         if (st) {
             upf_csr_free(&train_full);
@@ -149,290 +142,6 @@ upf_status upf_run_interactions(upf_run *run, const upf_csr **train, const upf_c
     if (valid) *valid = &run->valid;
     if (test) *test = &run->test;
     return UPF_OK;
-}
-
-/* ---- files in the run directory ---- */
-
-static upf_status write_text(const upf_run *run, const char *name, const char *text, upf_err *err)
-{
-    char *path = upf_run_path(run, name);
-    if (!path) return upf_err_set(err, UPF_ERR_NOMEM, "%s: out of memory", name);
-    upf_status st = upf_write_file_atomic(path, text, strlen(text), err);
-    upf_free(path);
-    return st;
-}
-
-static void remove_file(const upf_run *run, const char *name)
-{
-    char *path = upf_run_path(run, name);
-    if (path) unlink(path);
-    upf_free(path);
-}
-
-static int file_exists(const char *dir, const char *name)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return access(path, F_OK) == 0;
-}
-
-static upf_status write_marker(const upf_run *run, const char *status, const char *reason, upf_err *err)
-{
-    char stamp[40], buf[4096 + 1024];
-    run_utc_stamp(stamp, sizeof stamp, 0);
-    /* one line per field; the reason is cut to its first line */
-    char why[600];
-    snprintf(why, sizeof why, "%s", reason);
-    why[strcspn(why, "\n")] = '\0';
-    snprintf(buf, sizeof buf,
-             "status: %s\n"
-             "reason: %s\n"
-             "updated: %s\n"
-             "pid: %ld\n"
-             "data: %s\n"
-             "resume: upfunnel train --resume %s\n",
-             status, why, stamp, (long)getpid(), run->data_desc ? run->data_desc : "", run->dir);
-    return write_text(run, MARKER, buf, err);
-}
-
-/* The value of "key: " in the marker, or "" (buf). */
-static void marker_field(const char *dir, const char *key, char *buf, size_t n)
-{
-    char path[4200], line[4200];
-    buf[0] = '\0';
-    snprintf(path, sizeof path, "%s/%s", dir, MARKER);
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    size_t kl = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-            const char *v = line + kl + 1;
-            while (*v == ' ') v++;
-            snprintf(buf, n, "%s", v);
-            buf[strcspn(buf, "\r\n")] = '\0';
-            break;
-        }
-    fclose(f);
-}
-
-static int dir_is_empty(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    int empty = 1;
-    for (struct dirent *e; empty && (e = readdir(d));)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) empty = 0;
-    closedir(d);
-    return empty;
-}
-
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
-/* Files a finished run leaves; replaced when the same --out runs again. */
-static const char *const run_files[] = { "config.yaml", "metrics.json", "curves.csv", "per_user.csv", "model.upf",
-                                         "train.log", CKPT_NAME, NULL };
-
-static upf_status prepare_fresh_dir(upf_run *run, const char *out, upf_err *err)
-{
-    struct stat sb;
-    if (stat(out, &sb) == 0) {
-        if (!S_ISDIR(sb.st_mode)) return upf_err_set(err, UPF_ERR_ARG, "--out %s: exists and is not a directory", out);
-        if (file_exists(out, MARKER)) {
-            char why[600];
-            marker_field(out, "reason", why, sizeof why);
-            return upf_err_set(err, UPF_ERR_ARG,
-                               "--out %s: holds an unfinished run (%s); continue it with `upfunnel train --resume %s` "
-                               "or choose another --out",
-                               out, why[0] ? why : "INCOMPLETE", out);
-        }
-        if (file_exists(out, "config.yaml") || file_exists(out, "metrics.json")) {
-            for (size_t i = 0; run_files[i]; i++) {
-                char path[4200];
-                snprintf(path, sizeof path, "%s/%s", out, run_files[i]);
-                unlink(path);
-            }
-            upf_log(UPF_LOG_INFO, "replacing the finished run in %s", out);
-        } else if (!dir_is_empty(out)) {
-            /* not a run: refuse rather than mix a run's files into it */
-            return upf_err_set(err, UPF_ERR_ARG, "--out %s: exists, is not empty and holds no run; choose another --out",
-                               out);
-        }
-    } else if (mkdir_p(out) != 0) {
-        return upf_err_sys(err, UPF_ERR_IO, "--out %s: cannot create the directory", out);
-    }
-    if (!(run->dir = upf_strdup(out))) return upf_err_set(err, UPF_ERR_NOMEM, "out of memory");
-    upf_status st = write_marker(run, "running", "the run has not finished", err);
-    if (!st) st = write_text(run, "config.yaml", upf_config_resolved_yaml(run->loaded), err);
-    return st;
-}
-
-/* Keeps the header and the first `rows` rows of curves.csv (the rows up to the
- * checkpoint a resumed run continues from). */
-static upf_status trim_curves(upf_run *run, int64_t rows, upf_err *err)
-{
-    char *path = upf_run_path(run, "curves.csv");
-    if (!path) return upf_err_set(err, UPF_ERR_NOMEM, "out of memory");
-    upf_status st = UPF_OK;
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    if (!f) {
-        run->curve_rows = 0;
-        goto done;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    if (!(buf = upf_malloc(cap))) goto nomem;
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = upf_realloc(buf, cap * 2);
-            if (!nb) goto nomem;
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    f = NULL;
-    size_t keep = 0;
-    int64_t lines = 0;
-    while (keep < n && lines < rows + 1) {
-        char *nl = memchr(buf + keep, '\n', n - keep);
-        if (!nl) break;
-        keep = (size_t)(nl - buf) + 1;
-        lines++;
-    }
-    if (lines < 1) {
-        run->curve_rows = 0;
-        unlink(path);
-    } else {
-        run->curve_rows = lines - 1;
-        st = upf_write_file_atomic(path, buf, keep, err);
-    }
-    goto done;
-nomem:
-    st = upf_err_set(err, UPF_ERR_NOMEM, "curves.csv: out of memory");
-done:
-    if (f) fclose(f);
-    upf_free(buf);
-    upf_free(path);
-    return st;
-}
-
-static upf_status read_ckpt_header(const char *path, int64_t *curve_rows, uint64_t *len, upf_err *err)
-{
-    unsigned char h[CKPT_HEADER];
-    FILE *f = fopen(path, "rb");
-    if (!f) return upf_err_sys(err, UPF_ERR_ARG, "%s: no checkpoint", path);
-    size_t got = fread(h, 1, sizeof h, f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fclose(f);
-    if (got != sizeof h || memcmp(h, CKPT_MAGIC, 8) != 0)
-        return upf_err_set(err, UPF_ERR_FORMAT, "%s: expected a checkpoint (magic %s), got other bytes", path, CKPT_MAGIC);
-    uint64_t rows = 0, n = 0;
-    for (int i = 7; i >= 0; i--) rows = rows << 8 | h[8 + i];
-    for (int i = 7; i >= 0; i--) n = n << 8 | h[16 + i];
-    if (size < 0 || (uint64_t)size != n + CKPT_HEADER)
-        return upf_err_set(err, UPF_ERR_CORRUPT, "%s: expected %llu bytes after the header, got %ld", path,
-                           (unsigned long long)n, size - CKPT_HEADER);
-    *curve_rows = (int64_t)rows;
-    *len = n;
-    return UPF_OK;
-}
-
-static upf_status prepare_resume_dir(upf_run *run, const char *dir, upf_err *err)
-{
-    if (!file_exists(dir, MARKER))
-        return upf_err_set(err, UPF_ERR_ARG, "--resume %s: no %s marker: the run finished (or this is not a run directory)",
-                           dir, MARKER);
-    if (!(run->dir = upf_strdup(dir))) return upf_err_set(err, UPF_ERR_NOMEM, "out of memory");
-    run->resuming = 1;
-    char status[100], why[600];
-    marker_field(dir, "status", status, sizeof status);
-    marker_field(dir, "reason", why, sizeof why);
-    if (strcmp(status, "running") == 0)
-        upf_log(UPF_LOG_WARN, "resuming %s: the previous attempt ended without a word (a crash or a kill)", dir);
-    else
-        upf_log(UPF_LOG_INFO, "resuming %s: it stopped earlier (%s: %s)", dir, status, why);
-    char *ck = upf_run_path(run, CKPT_NAME);
-    if (!ck) return upf_err_set(err, UPF_ERR_NOMEM, "out of memory");
-    int64_t rows = 0;
-    uint64_t len = 0;
-    upf_err tmp;
-    if (read_ckpt_header(ck, &rows, &len, &tmp) != UPF_OK) {
-        rows = 0;
-        if (access(ck, F_OK) == 0) upf_log(UPF_LOG_WARN, "%s", tmp.msg);
-        upf_log(UPF_LOG_INFO, "no usable checkpoint: the run starts over");
-    }
-    upf_free(ck);
-    run->resume_curve_rows = rows;
-    upf_status st = trim_curves(run, rows, err);
-    if (!st) st = write_marker(run, "running", "the run has not finished", err);
-    return st;
-}
-
-/* ---- checkpoints ---- */
-
-upf_status upf_run_checkpoint_save(upf_run *run, const void *data, size_t n, upf_err *err)
-{
-    char *path = upf_run_path(run, CKPT_NAME);
-    if (!path) return upf_err_set(err, UPF_ERR_NOMEM, "checkpoint: out of memory");
-    upf_outfile o;
-    upf_status st = upf_outfile_open(&o, path, err);
-    upf_free(path);
-    if (st) return st;
-    unsigned char h[CKPT_HEADER];
-    memcpy(h, CKPT_MAGIC, 8);
-    uint64_t rows = (uint64_t)run->curve_rows, len = n;
-    for (int i = 0; i < 8; i++) {
-        h[8 + i] = (unsigned char)(rows >> (8 * i));
-        h[16 + i] = (unsigned char)(len >> (8 * i));
-    }
-    fwrite(h, 1, sizeof h, o.f);
-    if (n) fwrite(data, 1, n, o.f);
-    return upf_outfile_commit(&o, err);
-}
-
-upf_status upf_run_checkpoint_load(upf_run *run, void **data, size_t *n, upf_err *err)
-{
-    *data = NULL;
-    *n = 0;
-    char *path = upf_run_path(run, CKPT_NAME);
-    if (!path) return upf_err_set(err, UPF_ERR_NOMEM, "checkpoint: out of memory");
-    int64_t rows;
-    uint64_t len;
-    upf_status st = read_ckpt_header(path, &rows, &len, err);
-    FILE *f = NULL;
-    void *buf = NULL;
-    if (st) goto done;
-    if (len > SIZE_MAX - 1 || !(buf = upf_malloc((size_t)len + 1))) {
-        st = upf_err_set(err, UPF_ERR_NOMEM, "%s: out of memory (%llu bytes)", path, (unsigned long long)len);
-        goto done;
-    }
-    if (!(f = fopen(path, "rb")) || fseek(f, CKPT_HEADER, SEEK_SET) != 0 ||
-        fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        st = upf_err_sys(err, UPF_ERR_IO, "%s: read failed", path);
-        goto done;
-    }
-    *data = buf;
-    *n = (size_t)len;
-    buf = NULL;
-done:
-    if (f) fclose(f);
-    upf_free(buf);
-    upf_free(path);
-    return st;
 }
 
 /* ---- the model ---- */
@@ -495,169 +204,6 @@ upf_status upf_run_save_model(upf_run *run, upf_mw *w, upf_err *err)
     }
     if (!st) run->model_saved = 1;
     run->t_save += run_now() - t0;
-    return st;
-}
-
-/* ---- gates ---- */
-
-typedef struct gate_set {
-    upf_gate *g;
-    gate_result *r;
-    size_t n;
-    upf_ref *ref;
-} gate_set;
-
-static void gates_free(gate_set *gs)
-{
-    upf_free(gs->g);
-    upf_free(gs->r);
-    upf_ref_free(gs->ref);
-    memset(gs, 0, sizeof *gs);
-}
-
-static int has_str(const upf_cfg_strings *s, const char *v)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], v) == 0) return 1;
-    return 0;
-}
-
-static int has_k(const upf_cfg_ints *k, int64_t v)
-{
-    for (size_t i = 0; i < k->n; i++)
-        if (k->v[i] == v) return 1;
-    return 0;
-}
-
-/* A config error about gates.METRIC, at its position in the config. */
-static upf_status gate_error(const upf_run *run, const char *metric, upf_err *err, const char *what_in)
-{
-    char path[300], what[UPF_ERR_MSG_MAX];
-    snprintf(what, sizeof what, "%s", what_in);
-    snprintf(path, sizeof path, "gates.%s", metric);
-    return upf_config_key_error(run->loaded, err, path, "%s", what);
-}
-
-/* Parses the gates, opens the reference, and refuses before training what
- * can be known wrong: a ranking metric the eval section will not compute, a
- * reference without the metric. */
-static upf_status gates_prepare(upf_run *run, gate_set *gs, upf_err *err)
-{
-    static const char *const ranking[] = { "ndcg", "recall", "precision", "map", "mrr", "auc",
-                                           "hit_rate", "coverage", "long_tail", "novelty", NULL };
-    const upf_config *c = run->cfg;
-    memset(gs, 0, sizeof *gs);
-    if (!c->gates.n) return UPF_OK;
-    gs->g = upf_calloc(c->gates.n, sizeof *gs->g);
-    gs->r = upf_calloc(c->gates.n, sizeof *gs->r);
-    if (!gs->g || !gs->r) return upf_err_set(err, UPF_ERR_NOMEM, "gates: out of memory");
-    gs->n = c->gates.n;
-    int needs_ref = 0;
-    for (size_t i = 0; i < gs->n; i++) {
-        upf_status st = upf_gate_parse(c->gates.keys[i], c->gates.values[i], &gs->g[i], err);
-        if (st) return gate_error(run, c->gates.keys[i], err, err->msg);
-        needs_ref |= gs->g[i].kind != UPF_GATE_ABSOLUTE;
-        /* "[segment.]metric@k": the eval section must produce it */
-        const char *m = strrchr(gs->g[i].metric, '.');
-        m = m ? m + 1 : gs->g[i].metric;
-        char name[64];
-        size_t nl = strcspn(m, "@");
-        if (nl < sizeof name) {
-            memcpy(name, m, nl);
-            name[nl] = '\0';
-            int is_ranking = 0;
-            for (size_t r = 0; ranking[r]; r++) is_ranking |= strcmp(ranking[r], name) == 0;
-            if (is_ranking && !has_str(&c->eval_metrics, name)) {
-                char what[300];
-                snprintf(what, sizeof what, "the run will not compute %s: add it to eval.metrics", name);
-                return gate_error(run, gs->g[i].metric, err, what);
-            }
-            if (is_ranking && m[nl] == '@') {
-                char *end;
-                long long k = strtoll(m + nl + 1, &end, 10);
-                if (*end || !has_k(&c->eval_k, k)) {
-                    char what[300];
-                    snprintf(what, sizeof what, "the run will not compute %s: add the cut-off %s to eval.k", m,
-                             m + nl + 1);
-                    return gate_error(run, gs->g[i].metric, err, what);
-                }
-            }
-        }
-    }
-    if (needs_ref) {
-        upf_status st = upf_ref_open(c->eval_reference, &gs->ref, err);
-        if (st == UPF_ERR_NOMEM) return st;
-        if (st) {
-            char what[UPF_ERR_MSG_MAX];
-            snprintf(what, sizeof what, "%s", err->msg);
-            return upf_config_key_error(run->loaded, err, "eval.reference", "%s", what);
-        }
-        for (size_t i = 0; i < gs->n; i++) {
-            if (gs->g[i].kind == UPF_GATE_ABSOLUTE) continue;
-            double v;
-            if (upf_ref_value(gs->ref, gs->g[i].metric, &v) != UPF_OK) {
-                char what[600];
-                snprintf(what, sizeof what, "the reference %s has no %s", upf_ref_path(gs->ref), gs->g[i].metric);
-                return gate_error(run, gs->g[i].metric, err, what);
-            }
-            gs->r[i].ref = v;
-            gs->r[i].has_ref = 1;
-        }
-    }
-    return UPF_OK;
-}
-
-/* Checks every gate; all are reported. Returns UPF_ERR_CONFIG when a gate's
- * metric was not produced, UPF_ERR_GATE when one failed. */
-static upf_status gates_check(upf_run *run, gate_set *gs, upf_err *err)
-{
-    upf_status st = UPF_OK;
-    char msg[UPF_ERR_MSG_MAX];
-    size_t off = 0;
-    msg[0] = '\0';
-    for (size_t i = 0; i < gs->n; i++) {
-        const upf_gate *g = &gs->g[i];
-        gate_result *r = &gs->r[i];
-        snprintf(r->metric, sizeof r->metric, "%s", g->metric);
-        snprintf(r->expr, sizeof r->expr, "%s", g->expr);
-        r->bound = upf_gate_bound(g, r->ref);
-        double v;
-        if (upf_run_metric_get(run, g->metric, &v) != UPF_OK) {
-            r->missing = 1;
-            r->value = NAN;
-            upf_log(UPF_LOG_INFO, "gate %s %s: the run produced no %s", g->metric, g->expr, g->metric);
-            if (st != UPF_ERR_CONFIG) {
-                /* list what there is, so the fix is obvious */
-                char have[400];
-                size_t h = 0;
-                have[0] = '\0';
-                for (size_t m = 0; m < run->metrics.n && h < sizeof have; m++)
-                    if (!run->metrics.e[m].is_str && !strstr(run->metrics.e[m].path, "."))
-                        h += (size_t)snprintf(have + h, sizeof have - h, "%s%s", h ? ", " : "", run->metrics.e[m].path);
-                char what[700];
-                snprintf(what, sizeof what, "the run produced no metric %s (it has: %s)", g->metric,
-                         have[0] ? have : "none");
-                gate_error(run, g->metric, err, what);
-                st = UPF_ERR_CONFIG;
-            }
-            continue;
-        }
-        r->value = v;
-        r->holds = upf_gate_holds(g, v, r->bound);
-        char bound_text[80];
-        if (r->has_ref) snprintf(bound_text, sizeof bound_text, "%.6g (ref %.6g)", r->bound, r->ref);
-        else snprintf(bound_text, sizeof bound_text, "%.6g", r->bound);
-        upf_log(UPF_LOG_INFO, "gate %s %s: %s = %.6g, bound %s: %s", g->metric, g->expr,
-                g->metric, v, bound_text, r->holds ? "holds" : "FAILED");
-        if (!r->holds) {
-            if (off < sizeof msg)
-                off += (size_t)snprintf(msg + off, sizeof msg - off, "%sgate %s %s failed: %s = %.6g, bound %s",
-                                        off ? "\n" : "", g->metric, g->expr, g->metric, v, bound_text);
-        }
-    }
-    size_t failed = 0;
-    for (size_t i = 0; i < gs->n; i++) failed += !gs->r[i].holds && !gs->r[i].missing;
-    if (st == UPF_OK && failed) st = upf_err_set(err, UPF_ERR_GATE, "%s", msg);
     return st;
 }
 
@@ -812,7 +358,7 @@ upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_
     run.family = upf_config_family(run.loaded);
     run.eval_threads = run.cfg->train_threads > 0 ? (int)run.cfg->train_threads : online_cpus();
     run.threads = run.cfg->train_deterministic ? 1 : run.eval_threads;
-    if ((st = gates_prepare(&run, &gates, err))) goto done;
+    if ((st = run_gates_prepare(&run, &gates, err))) goto done;
     {
         char prim[128];
         upf_config_primary(run.cfg, prim, sizeof prim);
@@ -823,10 +369,10 @@ upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_
     /* 2. the data's whereabouts (a missing file is a config error), then the
      * directory: INCOMPLETE first */
     char hint[4200] = "";
-    if (o->resume_dir) marker_field(o->resume_dir, "data", hint, sizeof hint);
+    if (o->resume_dir) run_marker_field(o->resume_dir, "data", hint, sizeof hint);
     if ((st = run_resolve_data(&run, hint[0] ? hint : NULL, err))) goto done;
     if (o->resume_dir) {
-        if ((st = prepare_resume_dir(&run, o->resume_dir, err))) goto done;
+        if ((st = run_prepare_resume_dir(&run, o->resume_dir, err))) goto done;
     } else {
         char out[4096];
         if (o->out_dir) {
@@ -836,7 +382,7 @@ upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_
             run_utc_stamp(stamp, sizeof stamp, 1);
             snprintf(out, sizeof out, "runs/%s-%s", run.cfg->name, stamp);
         }
-        if ((st = prepare_fresh_dir(&run, out, err))) goto done;
+        if ((st = run_prepare_fresh_dir(&run, out, err))) goto done;
     }
     dir_ready = 1;
     snprintf(res->dir, sizeof res->dir, "%s", run.dir);
@@ -863,7 +409,7 @@ upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_
     if (run.curves) fflush(run.curves);
 
     /* 5. gates, files, INCOMPLETE last */
-    upf_status gst = gates_check(&run, &gates, err);
+    upf_status gst = run_gates_check(&run, &gates, err);
     res->gates_total = gates.n;
     for (size_t i = 0; i < gates.n; i++) res->gates_failed += !gates.r[i].holds;
     double secs = run_now() - t0;
@@ -875,8 +421,8 @@ upf_status upf_runner_run(const upf_runner_opts *o, upf_runner_result *res, upf_
         *err = ferr;
         goto done;
     }
-    remove_file(&run, CKPT_NAME);
-    remove_file(&run, MARKER);
+    run_remove_file(&run, RUN_CKPT);
+    run_remove_file(&run, RUN_MARKER);
     double pv;
     if (res->primary[0] && upf_run_metric_get(&run, res->primary, &pv) == UPF_OK) res->primary_value = pv;
     else if (!run.cfg->eval_primary[0]) {
@@ -900,15 +446,15 @@ done:
         /* the run stopped: say why in the marker, keep the checkpoint */
         upf_err merr;
         if (log_open) run_log_file(&run.log, UPF_LOG_ERROR, err ? err->msg : upf_status_str(st));
-        if (write_marker(&run, stop_status(st), err ? err->msg : upf_status_str(st), &merr) != UPF_OK)
-            upf_log(UPF_LOG_ERROR, "%s", merr.msg);
+        if (run_write_marker(&run, stop_status(st), err ? err->msg : upf_status_str(st), &merr) != UPF_OK)
+            if (log_open) run_log_file(&run.log, UPF_LOG_ERROR, merr.msg);
         upf_log(UPF_LOG_INFO, "the run is incomplete; continue it with: upfunnel train --resume %s", run.dir);
     }
     if (log_open) {
         upf_set_log(NULL, NULL);
         run_log_close(&run.log);
     }
-    gates_free(&gates);
+    run_gates_free(&gates);
     run_free(&run);
     return st;
 }

@@ -12,11 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../datasets/h5_io.h"
 #include "../datasets/synth.h"
 #include "runner_internal.h"
-
-/* TODO(#4): take the declaration from the datasets header once branch `datasets` is merged. */
-upf_status upf_dataset_read(const char *path, upf_dataset **out, upf_err *err);
 
 static char *absolute(const char *path)
 {

@@ -36,7 +36,7 @@ static upf_status setup(upf_run *run, eval_setup *e, upf_err *err)
                                &e->specs, &e->n_specs, err);
     if (st) {
         upf_err_prefix(err, "eval.metrics");
-        return err->status = UPF_ERR_CONFIG;
+        return st == UPF_ERR_NOMEM ? st : (err->status = UPF_ERR_CONFIG);
     }
     e->params = upf_rank_eval_params_default();
     e->params.metrics = e->specs;
@@ -80,6 +80,20 @@ static upf_status evaluate(upf_run *run, const eval_setup *e, const upf_scorer *
         return st;
     }
     st = record(run, prefix, &r);
+    if (!st) {
+        /* one line per pass, so a long evaluation shows where it is */
+        char prim[128];
+        upf_config_primary(run->cfg, prim, sizeof prim);
+        double v = prim[0] ? upf_rank_eval_get(&r, prim) : (double)NAN;
+        char label[200];
+        snprintf(label, sizeof label, "%.*s", (int)(strlen(prefix) ? strlen(prefix) - 1 : 0), prefix);
+        if (isnan(v))
+            upf_log(UPF_LOG_INFO, "eval %s: %zu users ranked (%.2f s)", *label ? label : "model", r.n_users_ranked,
+                    r.seconds_total);
+        else
+            upf_log(UPF_LOG_INFO, "eval %s: %s %.4f over %zu users (%.2f s)", *label ? label : "model", prim, v,
+                    r.n_users_ranked, r.seconds_total);
+    }
     if (st) {
         upf_rank_eval_result_free(&r);
         return upf_err_set(err, st, "recording the metrics of %s: %s", *prefix ? prefix : "the model",

@@ -7,9 +7,11 @@
 #define UPF_RUNNER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../eval/per_user.h"
+#include "gates.h"
 #include "runner.h"
 
 /* ---- metrics ---- */
@@ -106,5 +108,31 @@ upf_status run_write_metrics(upf_run *run, const gate_result *gates, size_t n_ga
 upf_status run_write_per_user(upf_run *run, upf_err *err);
 /* The dataset's user ids as a pointer array (built once). NULL on NOMEM. */
 const char *const *run_user_ids(upf_run *run);
+
+/* run_dir.c */
+#define RUN_MARKER "INCOMPLETE"
+#define RUN_CKPT "checkpoint.bin"
+upf_status run_write_text(const upf_run *run, const char *name, const char *text, upf_err *err);
+void run_remove_file(const upf_run *run, const char *name);
+int run_file_exists(const char *dir, const char *name);
+/* Writes INCOMPLETE: status (running, interrupted, diverged, failed), reason, how to resume. */
+upf_status run_write_marker(const upf_run *run, const char *status, const char *reason, upf_err *err);
+/* The value of "key: " in DIR's marker, or "" (buf). */
+void run_marker_field(const char *dir, const char *key, char *buf, size_t n);
+/* A fresh directory (INCOMPLETE, config.yaml) or an unfinished one to resume. */
+upf_status run_prepare_fresh_dir(upf_run *run, const char *out, upf_err *err);
+upf_status run_prepare_resume_dir(upf_run *run, const char *dir, upf_err *err);
+
+/* run_gates.c */
+typedef struct gate_set {
+    upf_gate *g;
+    gate_result *r;
+    size_t n;
+    upf_ref *ref;
+} gate_set;
+void run_gates_free(gate_set *gs);
+upf_status run_gates_prepare(upf_run *run, gate_set *gs, upf_err *err);
+/* UPF_ERR_CONFIG when a gate's metric was not produced, UPF_ERR_GATE when one failed. */
+upf_status run_gates_check(upf_run *run, gate_set *gs, upf_err *err);
 
 #endif
