@@ -62,7 +62,7 @@ typedef struct upf_synth_params {
     double new_user_share;      /* users signing up during the range, default 0.5 */
     uint32_t history_days;      /* older users signed up in [start - history_days, start), default 365 */
     double interval_days;       /* mean inter-purchase interval at the baseline covariates, default 30 */
-    double interval_shape;      /* Weibull shape k, > 0, default 1.5 */
+    double interval_shape;      /* Weibull shape k, > 0, default 1.5 (1 in BG/NBD mode) */
     double interval_frailty;    /* sd of the per-user log-scale frailty, >= 0, default 0.25 */
     double bgnbd_r;             /* > 0: pure BG/NBD instead of the AFT model: Poisson purchases with */
     double bgnbd_alpha;         /* rate ~ Gamma(shape r, rate alpha days); shape is then 1. Default 0 */

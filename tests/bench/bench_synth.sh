@@ -32,10 +32,13 @@ run() { # run NAME ARGS...
       ev / gen / 1e6, ev / wall / 1e6, rss / 1024, rss * 1024 / (ev * 25), size / 1048576, tsize / 1048576 }'
 }
 
-echo "upfunnel data synth: generation (single thread) and HDF5 write; machine load $(cut -d' ' -f1 /proc/loadavg)"
+echo "upfunnel data synth: generation and HDF5 write (1 thread unless _t2); machine load $(cut -d' ' -f1 /proc/loadavg)"
 printf "%-8s %11s %8s %8s %8s %8s %9s %9s %8s %6s %8s %8s\n" shop events gen_s write_s wall_s cpu_s \
   "gen_Mev/s" "e2e_Mev/s" rss_MB rss/arr file_MB truth_MB
 run default --users 20000 --items 5000 --seed 7
 run big --users "$BIG_USERS" --items 50000 --seed 7
+run big_t2 --users "$BIG_USERS" --items 50000 --seed 7 --threads 2
+cmp -s "$TMP/big.h5" "$TMP/big_t2.h5" && echo "big and big_t2 (2 threads): byte-identical files" ||
+  echo "big and big_t2 differ (a bug: the output must not depend on --threads)"
 echo "rss/arr: peak resident memory over the event arrays' size (25 bytes per event)."
 echo "reproduce: $UPF data synth -o big.h5 --users $BIG_USERS --items 50000 --seed 7 --json"
