@@ -46,7 +46,7 @@ typedef struct ranker_params {
     int lr_schedule;         /* upf_lr_schedule */
     int64_t warmup_steps;
     double l2, beta1, beta2, eps;
-    double tau, user_attr_dropout;
+    double tau, user_attr_dropout, popularity_debias;
     upf_cfg_map event_weights; /* train.event_weights */
     upf_cfg_map rating_weights; /* train.rating_weights */
     double valid_frac;
@@ -116,6 +116,9 @@ static const upf_cfg_key ranker_keys[] = {
     { "train.user_attr_dropout", UPF_CFG_DOUBLE, OFF(user_attr_dropout), 0, 1, "0", NULL,
       "softmax: drop each user attribute with this probability per step (denoising), keeping the row's norm",
       UPF_CFG_MAX_EXCL },
+    { "train.popularity_debias", UPF_CFG_DOUBLE, OFF(popularity_debias), 0, 10, "0", NULL,
+      "softmax: train on score + this * log(item popularity share) (logit adjustment), so the model leans to the long tail",
+      0 },
     { "train.event_weights", UPF_CFG_MAP, OFF(event_weights), 0, 0, "{}", NULL,
       "weight of a positive by its event type (the type whose data.grades grade it has), e.g. {purchase: 1, view: 0.3}",
       0 },
@@ -602,6 +605,7 @@ static upf_ranker_train_params train_params(const ranker_params *p, uint64_t see
     t.check_negatives = p->check_negatives;
     t.tau = p->tau;
     t.user_attr_dropout = p->user_attr_dropout;
+    t.pop_debias = p->popularity_debias;
     t.init_std = p->init_std;
     t.opt.kind = (upf_opt_kind)p->optimizer;
     t.opt.schedule = (upf_lr_schedule)p->lr_schedule;

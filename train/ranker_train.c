@@ -610,12 +610,14 @@ static upf_status sm_create(sm_ctx *c, const upf_ranker_model *m, const upf_csr 
     }
     size_t n_cold = 0;
     for (size_t i = 0; i < s->n_items; i++) n_cold += c->cold[i] = c->pop[i] == 0.0;
-    if (n_cold && c->Cmax == s->n_items) {
+    if ((n_cold || p->pop_debias > 0) && c->Cmax == s->n_items) {
         if (!(c->mask = upf_malloc(s->n_items * sizeof *c->mask))) {
             sm_free(c);
             return upf_err_set(err, UPF_ERR_NOMEM, "ranker softmax: out of memory");
         }
-        for (size_t i = 0; i < s->n_items; i++) c->mask[i] = c->cold[i] ? INFINITY : 0.0f;
+        /* z = s - mask: cold items out; with debiasing, + beta * log(share) */
+        for (size_t i = 0; i < s->n_items; i++)
+            c->mask[i] = c->cold[i] ? INFINITY : (float)(-p->pop_debias * log(c->pop[i]));
     }
     if (c->Cmax < s->n_items) {
         double *w = upf_malloc(s->n_items * sizeof *w);
@@ -727,7 +729,7 @@ static double sm_step(sm_ctx *c, upf_ranker_model *m, const int32_t *users, size
         for (size_t k = 0; k < C; k++) {
             int32_t i = c->cand[k];
             double q = (double)c->p.n_negatives * c->alias.p[i] + (double)n_pos * c->pop[i];
-            c->logq[k] = (float)log(q > 1e-30 ? q : 1e-30);
+            c->logq[k] = (float)(log(q > 1e-30 ? q : 1e-30) - c->p.pop_debias * log(c->pop[i]));
             c->bias[k] = upf_ranker_item_vec(m, (size_t)i, c->V + k * D);
         }
         logq = c->logq;
@@ -855,6 +857,8 @@ static upf_status check_params(const upf_ranker_model *m, const upf_csr *train, 
         return upf_err_set(err, UPF_ERR_ARG, "ranker: user_attr_dropout must be in [0, 1) (got %g)",
                            p->user_attr_dropout);
     if (!(p->opt.lr_init > 0)) return upf_err_set(err, UPF_ERR_ARG, "ranker: lr must be > 0");
+    if (!(p->pop_debias >= 0 && p->pop_debias <= 10))
+        return upf_err_set(err, UPF_ERR_ARG, "ranker: pop_debias must be in [0, 10] (got %g)", p->pop_debias);
     if (!(p->user_id_dropout >= 0 && p->user_id_dropout < 1))
         return upf_err_set(err, UPF_ERR_ARG, "ranker: user_id_dropout must be in [0, 1) (got %g)", p->user_id_dropout);
     if (!(p->ema >= 0 && p->ema < 1)) return upf_err_set(err, UPF_ERR_ARG, "ranker: ema must be in [0, 1) (got %g)", p->ema);

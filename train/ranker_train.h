@@ -42,6 +42,9 @@ typedef struct upf_ranker_train_params {
     int check_negatives;      /* 1: redraw negatives that are the user's positives */
     double tau;               /* softmax temperature, > 0 */
     double user_attr_dropout; /* softmax: drop each user attribute with this probability, in [0, 1) */
+    double pop_debias;        /* softmax: train on s + pop_debias * log(popularity share) (logit adjustment,
+                                 Menon et al. 2021), so the model's own scores lean towards less popular
+                                 items; 0: off, >= 0 */
     double user_id_dropout;   /* softmax: drop the user id part with this probability per step (scaled
                                  by 1/(1-p) when kept), in [0, 1) */
     double ema;               /* softmax: decay of an exponential moving average of the parameters
