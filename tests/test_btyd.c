@@ -12,7 +12,7 @@
 #include "../model/lifetime.h"
 #include "../model/rng.h"
 #include "../train/btyd.h"
-#include "../train/optim.h"
+#include "../train/minimize.h"
 #include "testutil.h"
 
 /* ---- goldens: output of tests/golden/btyd_golden.py (decimal 40-digit 2F1,
@@ -536,16 +536,16 @@ static double rosen_grad(const double *x, double *g, void *ctx)
 
 START_TEST(test_optimizers_rosenbrock)
 {
-    upf_opt_params p = upf_opt_params_default();
-    upf_opt_result r;
+    upf_min_params p = upf_min_params_default();
+    upf_min_result r;
     upf_err e;
     double x[2] = {-1.2, 1.0};
-    ck_assert_int_eq(upf_opt_nelder_mead(rosen, NULL, 2, x, &p, &r, &e), UPF_OK);
+    ck_assert_int_eq(upf_min_nelder_mead(rosen, NULL, 2, x, &p, &r, &e), UPF_OK);
     ck_assert_double_eq_tol(x[0], 1.0, 1e-6);
     ck_assert_double_eq_tol(x[1], 1.0, 1e-6);
     x[0] = -1.2;
     x[1] = 1.0;
-    ck_assert_int_eq(upf_opt_bfgs(rosen_grad, NULL, 2, x, &p, &r, &e), UPF_OK);
+    ck_assert_int_eq(upf_min_bfgs(rosen_grad, NULL, 2, x, &p, &r, &e), UPF_OK);
     ck_assert(r.converged);
     ck_assert_double_eq_tol(x[0], 1.0, 1e-7);
     ck_assert_double_eq_tol(x[1], 1.0, 1e-7);
@@ -553,23 +553,23 @@ START_TEST(test_optimizers_rosenbrock)
     /* numeric gradient agrees with the analytic one */
     double g[2], gn[2], scratch[2], pt[2] = {0.3, -0.7};
     rosen_grad(pt, g, NULL);
-    upf_opt_num_grad(rosen, NULL, 2, pt, 1e-6, gn, scratch);
+    upf_min_num_grad(rosen, NULL, 2, pt, 1e-6, gn, scratch);
     upf_ck_arrays_close(gn, g, 2, 1e-6, 1e-7);
     /* a start outside the domain is an error */
     double bad[2] = {NAN, 0.0};
-    ck_assert_int_eq(upf_opt_nelder_mead(rosen, NULL, 2, bad, &p, &r, &e), UPF_ERR_NUMERIC);
-    ck_assert_int_eq(upf_opt_bfgs(rosen_grad, NULL, 2, bad, &p, &r, &e), UPF_ERR_NUMERIC);
+    ck_assert_int_eq(upf_min_nelder_mead(rosen, NULL, 2, bad, &p, &r, &e), UPF_ERR_NUMERIC);
+    ck_assert_int_eq(upf_min_bfgs(rosen_grad, NULL, 2, bad, &p, &r, &e), UPF_ERR_NUMERIC);
     /* SPD solve and inverse */
     double A[4] = {4.0, 2.0, 2.0, 3.0}, b[2] = {2.0, 1.0};
-    ck_assert_int_eq(upf_opt_spd_solve(A, b, 2), UPF_OK);
+    ck_assert_int_eq(upf_min_spd_solve(A, b, 2), UPF_OK);
     ck_assert_double_eq_tol(b[0], 0.5, 1e-15);
     ck_assert_double_eq_tol(b[1], 0.0, 1e-15);
     double Ai[4] = {4.0, 2.0, 2.0, 3.0};
-    ck_assert_int_eq(upf_opt_spd_inverse(Ai, 2), UPF_OK);
+    ck_assert_int_eq(upf_min_spd_inverse(Ai, 2), UPF_OK);
     ck_assert_double_eq_tol(Ai[0], 3.0 / 8.0, 1e-15);
     ck_assert_double_eq_tol(Ai[1], -2.0 / 8.0, 1e-15);
     double N[4] = {1.0, 2.0, 2.0, 1.0};
-    ck_assert_int_eq(upf_opt_spd_inverse(N, 2), UPF_ERR_NUMERIC);
+    ck_assert_int_eq(upf_min_spd_inverse(N, 2), UPF_ERR_NUMERIC);
 }
 END_TEST
 

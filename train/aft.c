@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "../model/rng.h"
-#include "optim.h"
+#include "minimize.h"
 
 upf_aft_params upf_aft_params_default(void)
 {
@@ -291,7 +291,7 @@ upf_status upf_aft_fit_newton(const upf_aft_data *D, const upf_aft_params *p, do
             for (size_t j = 0; j < pp; j++) A[j] = -H[j];
             for (size_t j = 0; j < P; j++) A[j * P + j] += mu;
             memcpy(step, g, P * sizeof *step);
-            if (upf_opt_spd_solve(A, step, P) == UPF_OK) break;
+            if (upf_min_spd_solve(A, step, P) == UPF_OK) break;
             mu = mu == 0.0 ? 1e-10 * (dmax > 0.0 ? dmax : 1.0) : mu * 10.0;
             if (tries > 40) {
                 st = upf_err_set(err, UPF_ERR_NUMERIC, "aft newton: the Hessian cannot be regularized at iteration %zu",

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "optim.h"
+#include "minimize.h"
 
 #define DAY_SECONDS 86400
 
@@ -271,31 +271,31 @@ static void standard_errors(grad_fn fg, void *ctx, size_t n, const double *theta
     }
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) H[i * n + j] = H[j * n + i] = 0.5 * (H[i * n + j] + H[j * n + i]);
-    if (upf_opt_spd_inverse(H, n) != UPF_OK) return;
+    if (upf_min_spd_inverse(H, n) != UPF_OK) return;
     for (size_t i = 0; i < n; i++) se[i] = H[i * n + i] > 0.0 ? exp(theta[i]) * sqrt(H[i * n + i]) : (double)NAN;
 }
 
 /* Nelder-Mead to get near, then BFGS to land; theta in/out (log parameters). */
-static upf_status fit_two_stage(upf_opt_fn f, grad_fn fg, void *ctx, size_t n, double *theta, size_t n_obs,
+static upf_status fit_two_stage(upf_min_fn f, grad_fn fg, void *ctx, size_t n, double *theta, size_t n_obs,
                                 upf_btyd_fit_info *info, const char *what, upf_err *err)
 {
-    upf_opt_params op = upf_opt_params_default();
-    upf_opt_result r1, r2;
+    upf_min_params op = upf_min_params_default();
+    upf_min_result r1, r2;
     /* Nelder-Mead only has to get near: BFGS does the polishing */
     op.ftol = 1e-9;
     op.xtol = 1e-4;
     op.max_restarts = 2;
-    upf_status st = upf_opt_nelder_mead(f, ctx, n, theta, &op, &r1, err);
+    upf_status st = upf_min_nelder_mead(f, ctx, n, theta, &op, &r1, err);
     if (st != UPF_OK) {
         upf_err_prefix(err, "%s", what);
         return st;
     }
-    op = upf_opt_params_default();
+    op = upf_min_params_default();
     op.gtol = 1e-9 * (double)(n_obs ? n_obs : 1);
     op.ftol = 1e-16;
     op.xtol = 1e-12;
     op.max_iter = 500;
-    st = upf_opt_bfgs(fg, ctx, n, theta, &op, &r2, err);
+    st = upf_min_bfgs(fg, ctx, n, theta, &op, &r2, err);
     if (st != UPF_OK) {
         upf_err_prefix(err, "%s", what);
         return st;
@@ -446,7 +446,7 @@ static double pnbd_neg_ll(const double *th, void *ctx)
 static double pnbd_neg_ll_grad(const double *th, double *g, void *ctx)
 {
     double scratch[4];
-    return upf_opt_num_grad(pnbd_neg_ll, ctx, 4, th, 1e-6, g, scratch);
+    return upf_min_num_grad(pnbd_neg_ll, ctx, 4, th, 1e-6, g, scratch);
 }
 
 upf_status upf_pnbd_fit(const upf_btyd_summary *s, upf_pnbd_params *out, upf_btyd_fit_info *info, upf_err *err)

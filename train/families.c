@@ -11,6 +11,7 @@ extern const upf_family upf_family_cooccur;
 extern const upf_family upf_family_aft;
 extern const upf_family upf_family_bgnbd;
 extern const upf_family upf_family_uplift;
+extern const upf_family upf_family_ranker;
 
 const upf_family *const upf_families[] = {
     &upf_family_popularity,
@@ -19,5 +20,6 @@ const upf_family *const upf_families[] = {
     &upf_family_aft,
     &upf_family_bgnbd,
     &upf_family_uplift,
+    &upf_family_ranker,
     NULL,
 };

@@ -1,69 +1,66 @@
-/* optim.h - small dense optimizers for maximum-likelihood fits with a handful
- * of parameters (BG/NBD, Pareto/NBD, Gamma-Gamma, AFT polishing): Nelder-Mead
- * with restarts, and BFGS with a strong-Wolfe line search.
+/* optim.h - first-order optimizers over float rows (SGD, Adagrad, Adam) and
+ * the learning-rate schedule, shared by the trainers.
  *
- * Both minimize. Objectives return +inf or NaN outside their domain; the
- * methods treat that as "worse than anything" and back off. Not here:
- * stochastic optimizers (train/aft.c has Adam) and anything large-scale.
- * Entry points: upf_opt_nelder_mead, upf_opt_bfgs, upf_opt_num_grad.
+ * State mirrors the parameter block (STYLE.md section 5): s1 is Adagrad's
+ * sum of squares or Adam's first moment, s2 Adam's second moment; updates act
+ * on any contiguous range, so row-sparse (lazy) updates and dense sweeps use
+ * the same code. L2 is added to the gradient (coupled) before the update.
+ * References: Duchi, Hazan & Singer 2011 (Adagrad); Kingma & Ba 2015 (Adam).
  */
 #ifndef UPF_OPTIM_H
 #define UPF_OPTIM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../model/base.h"
 
-/* f(x) to minimize; x has n elements. */
-typedef double (*upf_opt_fn)(const double *x, void *ctx);
-/* f(x) and its gradient (written to grad, n elements). */
-typedef double (*upf_opt_fg)(const double *x, double *grad, void *ctx);
+typedef enum upf_opt_kind {
+    UPF_OPT_SGD = 0,
+    UPF_OPT_ADAGRAD = 1,
+    UPF_OPT_ADAM = 2,
+    UPF_OPT_KIND_COUNT
+} upf_opt_kind;
+
+typedef enum upf_lr_schedule {
+    UPF_LR_CONSTANT = 0, /* lr_init throughout */
+    UPF_LR_LINEAR = 1,   /* lr_init -> lr_min linearly over total steps */
+    UPF_LR_COSINE = 2,   /* lr_init -> lr_min on a half cosine over total steps */
+    UPF_LR_SCHEDULE_COUNT
+} upf_lr_schedule;
 
 typedef struct upf_opt_params {
-    size_t max_iter;   /* iterations (NM: per restart), >= 1 */
-    size_t max_restarts; /* NM: restarts from the best vertex until no improvement, >= 0 */
-    double ftol;       /* relative change of f that counts as converged, >= 0 */
-    double xtol;       /* NM: simplex diameter; BFGS: step length, absolute, >= 0 */
-    double gtol;       /* BFGS: max |gradient| that counts as converged, >= 0 */
-    double step;       /* NM: initial simplex edge, > 0 */
+    upf_opt_kind kind;
+    upf_lr_schedule schedule;
+    double lr_init;       /* > 0 */
+    double lr_min;        /* >= 0, <= lr_init: the floor of linear/cosine */
+    uint64_t warmup;      /* steps of linear warm-up from 0 (0: none) */
+    double beta1, beta2;  /* Adam moments, in [0, 1) */
+    double eps;           /* Adam/Adagrad denominator guard, > 0 */
+    double l2;            /* coupled L2 penalty added to the gradient, >= 0 */
 } upf_opt_params;
 
-/* max_iter 5000, max_restarts 20, ftol 1e-14, xtol 1e-10, gtol 1e-8, step 0.5 */
-upf_opt_params upf_opt_params_default(void);
+upf_opt_params upf_opt_params_default(void); /* Adam, constant 1e-3, betas 0.9/0.999, eps 1e-8, l2 0 */
+const char *upf_opt_kind_name(upf_opt_kind k);
+const char *upf_lr_schedule_name(upf_lr_schedule s);
 
-typedef struct upf_opt_result {
-    double f;          /* objective at the returned x */
-    size_t iters;      /* iterations over all restarts */
-    size_t evals;      /* objective evaluations */
-    int converged;     /* 1 when a tolerance was met, 0 when max_iter ran out */
-} upf_opt_result;
+/* The learning rate at step (0-based) of total_steps (>= 1): a pure function. */
+double upf_lr_at(const upf_opt_params *p, uint64_t step, uint64_t total_steps);
 
-/* Nelder-Mead (Lagarias et al. 1998 coefficients 1, 2, 1/2, 1/2) from x,
- * restarted from the best vertex with a fresh simplex until a restart no
- * longer improves f by ftol. x (n) is replaced by the best point. Fails
- * (UPF_ERR_NUMERIC) when f is not finite at the start; UPF_ERR_NOMEM;
- * UPF_ERR_INTERRUPTED when upf_interrupted() is set. */
-upf_status upf_opt_nelder_mead(upf_opt_fn f, void *ctx, size_t n, double *x, const upf_opt_params *p,
-                               upf_opt_result *res, upf_err *err);
+/* Precomputed per-step constants, so the per-row loop stays lean. */
+typedef struct upf_opt_step {
+    upf_opt_kind kind;
+    float lr;     /* this step's rate (for Adam: times the bias correction sqrt(1-b2^t)/(1-b1^t)) */
+    float l2;
+    float beta1, beta2, eps;
+    float eps_hat; /* Adam: eps * sqrt(1-b2^t), so the corrected denominator is exact */
+} upf_opt_step;
 
-/* BFGS on the inverse Hessian with a strong-Wolfe line search (Nocedal &
- * Wright 2006, algorithms 3.5-3.6, c1 1e-4, c2 0.9), H0 scaled by y's/y'y
- * after the first step. Stops when max |g| <= gtol, or when the relative
- * decrease of f over a step is below ftol and the step is below xtol.
- * Same failure rules as Nelder-Mead. */
-upf_status upf_opt_bfgs(upf_opt_fg fg, void *ctx, size_t n, double *x, const upf_opt_params *p,
-                        upf_opt_result *res, upf_err *err);
+/* Constants for update number t (1-based) at rate lr. */
+upf_opt_step upf_opt_step_at(const upf_opt_params *p, double lr, uint64_t t);
 
-/* Central-difference gradient of f at x with steps h*(1+|x_i|); n evals*2.
- * Returns f(x). */
-double upf_opt_num_grad(upf_opt_fn f, void *ctx, size_t n, const double *x, double h,
-                        double *grad /* (n) */, double *scratch /* (n) */);
-
-/* Inverts a symmetric positive definite n x n matrix in place (Cholesky).
- * UPF_ERR_NUMERIC when it is not positive definite. */
-upf_status upf_opt_spd_inverse(double *a /* (n, n), row-major */, size_t n);
-/* Solves A x = b for SPD A (n x n) by Cholesky; a is overwritten by the
- * factor. UPF_ERR_NUMERIC when A is not positive definite. */
-upf_status upf_opt_spd_solve(double *a /* (n, n) */, double *b /* (n) in: rhs, out: x */, size_t n);
+/* param[k] -= update(g[k] + l2 * param[k]) for k < n; s1/s2 may be NULL when
+ * the kind does not use them. The plain reference loop; no vectorization tricks. */
+void upf_opt_update(const upf_opt_step *o, float *param, float *s1, float *s2, const float *g, size_t n);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../model/rng.h"
-#include "optim.h"
+#include "minimize.h"
 
 upf_glm_params upf_glm_params_default(void)
 {
@@ -314,7 +314,7 @@ upf_status upf_glm_fit_newton(const upf_glm_data *D, const upf_glm_params *p, do
         }
         memcpy(A, H, hn * sizeof *A);
         for (size_t j = 0; j < P; j++) step[j] = -g[j];
-        if (upf_opt_spd_solve(A, step, P) != UPF_OK) {
+        if (upf_min_spd_solve(A, step, P) != UPF_OK) {
             st = upf_err_set(err, UPF_ERR_NUMERIC,
                              "glm newton: the Hessian is singular at iteration %zu (set l2 > 0 or drop collinear "
                              "features)",
