@@ -302,10 +302,22 @@ START_TEST(test_synth_interval_recovery)
                              "data:\n  path: in-memory.h5\nmodel:\n  family: aft\n  target: interval\n"
                              "  cutoff: 2024-11-01\n  window_days: 60\ntrain:\n  l2: 0\n",
                              ds, UPF_OK);
+    /* tested on held-out gaps (each customer's first purchase after the
+     * cutoff to the next): the covariates order them, better than the last gap */
+    double c = num(m, "c_index"), c_last = num(m, "baseline_last_gap.c_index");
+    ck_assert_msg(c > 0.55 && c > c_last, "held-out gaps: c_index %g, last-gap baseline %g", c, c_last);
+    ck_assert_msg(num(m, "brier") < num(m, "baseline_km.brier"), "brier %g vs Kaplan-Meier %g", num(m, "brier"),
+                  num(m, "baseline_km.brier"));
+    ck_assert(num(m, "test.rows") > 1000 && num(m, "test.events") < num(m, "test.rows"));
     char path[4300];
     snprintf(path, sizeof path, "%s/run/model.upf", dir);
     upf_model *mod = NULL;
     ck_assert_msg(upf_model_open(path, 0, &mod, &err) == UPF_OK, "%s", err.msg);
+    const char *origin = NULL;
+    size_t origin_len = 0;
+    ck_assert_int_eq(upf_model_meta_str(mod, "aft.time_origin", &origin, &origin_len), UPF_OK);
+    ck_assert_int_eq((int)origin_len, 13);
+    ck_assert(memcmp(origin, "last_purchase", 13) == 0);
     const double *beta = NULL, *scale = NULL;
     size_t nb = 0, ns = 0;
     double log_sigma = 0.0;
