@@ -79,7 +79,9 @@ static const upf_cfg_key aft_keys[] = {
      "law of W in log T = x.beta + sigma W: Weibull (extreme value) or log-logistic (logistic)", 0},
     {"model.target", UPF_CFG_ENUM, OFF(target), 0, 0, "user", target_choices,
      "time to a customer's next purchase from the cutoff (user), to the next purchase of each item they buy "
-     "repeatedly (user_item, buy again), or the gap between two purchases of an active customer (interval)",
+     "repeatedly (user_item, buy again), or the gap between two purchases of an active customer (interval: "
+     "trained on the gaps completed before the cutoff, tested on each customer's first purchase in the first "
+     "window_days - horizon_days after it and the time to the next; horizon_days < window_days)",
      0},
     {"model.horizon_days", UPF_CFG_DOUBLE, OFF(horizon_days), 0, 3650, "30", NULL,
      "H of P(no purchase within H days), the Brier score, churn AUC, calibration and expected purchases",
