@@ -232,6 +232,11 @@ START_TEST(test_aft_config_errors)
 {
     upf_dataset *ds = lt_sim_shop(8, 200, 400.0);
     char *dir = upf_test_tmpdir();
+    /* the interval target's truncated likelihood needs Newton */
+    run_config(dir,
+               "data:\n  path: x.h5\n"
+               "model:\n  family: aft\n  target: interval\n  cutoff: 2010-10-28\ntrain:\n  optimizer: adam\n",
+               ds, UPF_ERR_CONFIG);
     /* no cutoff: refused before training, naming the key */
     upf_json *m = run_config(dir, "data:\n  path: x.h5\nmodel:\n  family: aft\n", ds, UPF_ERR_CONFIG);
     ck_assert_ptr_null(m);
@@ -433,7 +438,8 @@ START_TEST(test_synth_interval_recovery)
         ck_assert_ptr_nonnull(ref);
         double want = truth_coef(t, fields[fi], eq + 1) - truth_coef(t, fields[fi], ref);
         double got = beta[j] / scale[j];
-        ck_assert_msg(fabs(got - want) < 0.06, "%s=%s vs %s: estimate %.4f, truth %.4f", field, eq + 1, ref, got, want);
+        /* 0.027 at most today; 0.032, leaning to zero, before the fit modelled the truncation at the cutoff */
+        ck_assert_msg(fabs(got - want) < 0.045, "%s=%s vs %s: estimate %.4f, truth %.4f", field, eq + 1, ref, got, want);
     }
     /* shape: sigma = 1/k widened by the frailty: sqrt(sigma^2 + 6 sd^2 / pi^2) */
     const double pi = 3.14159265358979324;

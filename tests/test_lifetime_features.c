@@ -311,8 +311,9 @@ START_TEST(test_gap_rows)
     upf_err e;
     ck_assert_int_eq(upf_lt_gaps_build(ds, &p, 0.0, &f, &e), UPF_OK);
     ck_assert_uint_eq(f.n_rows, 3);
-    double want[3] = {3.0, 0.2, 6.8};
+    double want[3] = {3.0, 0.2, 6.8}, bound[3] = {12.0, 9.0, 8.8}; /* bound: from each gap's start to the cutoff */
     upf_ck_arrays_close(f.label, want, 3, 1e-9, 0);
+    upf_ck_arrays_close(f.label_bound, bound, 3, 1e-9, 0);
     ck_assert_int_eq(f.user[2], 0);
     /* columns are the attributes only: gender=m and age */
     ck_assert_uint_eq(f.n_cols, 2);

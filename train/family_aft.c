@@ -8,7 +8,9 @@
  *   training rows: the same at cutoffs C - W - k * cutoff_step_days, k = 0 ..
  *   train_cutoffs - 1, so no training label reaches past C. The interval
  *   target trains on the completed gaps between purchases before C (those
- *   starting at least W before C) with the user attributes as covariates, and
+ *   starting at least W before C) with the user attributes as covariates,
+ *   each divided by F(C - start) (a gap is only seen when it closed before C:
+ *   right truncation; Newton only), and
  *   is tested on held-out gaps: each customer's first purchase in
  *   [C, C + W - H) and the time to the next one, censored at C + W
  *   (upf_lt_gaps_heldout). The open gap at C is not a test row: a customer
@@ -148,6 +150,10 @@ static upf_status aft_check(const void *vp, const upf_config *cfg, upf_err *err)
                            "model.horizon_days: expected < model.window_days (%g) for target interval (the test gaps "
                            "start in the first window_days - horizon_days days), got %g",
                            p->window_days, p->horizon_days);
+    if (p->target == 2 && p->optimizer == 1)
+        return upf_err_set(err, UPF_ERR_CONFIG,
+                           "train.optimizer: expected newton for target interval (its gaps are right-truncated at the "
+                           "cutoff, which only the Newton fit models), got adam");
     if (p->target == 1 && p->buy_again_day + p->horizon_days > p->window_days)
         return upf_err_set(err, UPF_ERR_CONFIG,
                            "eval.buy_again_day: expected buy_again_day + horizon_days <= window_days (%g), got %g",
@@ -166,6 +172,7 @@ typedef struct rowset {
     uint8_t *event;    /* (n) */
     double *recency;   /* (n) */
     double *elapsed;   /* (n) days since the last purchase (test rows of the interval target) */
+    double *trunc;     /* (n) right-truncation bounds in days (training gap rows of the interval target) */
     double *n_h;       /* (n) purchase days within the horizon (test rows) */
     float *raw;        /* (n, d) unstandardized copy (test rows, for the heuristics) */
     char **names;      /* (d) borrowed from the first build (owned by the rowset) */
@@ -182,6 +189,7 @@ static void rowset_free(rowset *r)
     upf_free(r->event);
     upf_free(r->recency);
     upf_free(r->elapsed);
+    upf_free(r->trunc);
     upf_free(r->n_h);
     upf_free(r->raw);
     memset(r, 0, sizeof *r);
@@ -233,13 +241,16 @@ static upf_status rowset_append(rowset *r, upf_lt_features *f, const upf_dataset
     if (rc) r->recency = rc;
     double *el = f->elapsed ? upf_realloc(r->elapsed, n * sizeof *el) : NULL;
     if (el) r->elapsed = el;
-    if (!X || !u || (f->item && !it) || !t || !e || !rc || (f->elapsed && !el))
+    double *tb = f->label_bound ? upf_realloc(r->trunc, n * sizeof *tb) : NULL;
+    if (tb) r->trunc = tb;
+    if (!X || !u || (f->item && !it) || !t || !e || !rc || (f->elapsed && !el) || (f->label_bound && !tb))
         return upf_err_set(err, UPF_ERR_NOMEM, "aft: out of memory for %zu rows", n);
     memcpy(r->X + r->n * d, f->X, f->n_rows * d * sizeof *X);
     memcpy(r->user + r->n, f->user, f->n_rows * sizeof *u);
     if (f->item) memcpy(r->item + r->n, f->item, f->n_rows * sizeof *it);
     memcpy(r->recency + r->n, f->recency, f->n_rows * sizeof *rc);
     if (f->elapsed) memcpy(r->elapsed + r->n, f->elapsed, f->n_rows * sizeof *el);
+    if (f->label_bound) memcpy(r->trunc + r->n, f->label_bound, f->n_rows * sizeof *tb);
     if (f->label) { /* gap rows: completed ones are observed; held-out ones carry their own events */
         memcpy(r->time + r->n, f->label, f->n_rows * sizeof *t);
         if (f->event) memcpy(r->event + r->n, f->event, f->n_rows);
@@ -452,7 +463,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     ap.batch = (size_t)p->batch_size;
     ap.lr = p->lr;
     ap.seed = upf_run_seed(run);
-    upf_aft_data D = {tr.n, d, tr.X, NULL, tr.time, tr.event, NULL};
+    upf_aft_data D = {tr.n, d, tr.X, NULL, tr.time, tr.event, NULL, tr.trunc}; /* trunc: interval target only */
     upf_aft_fit_info info;
     if (p->optimizer == 0) {
         upf_run_progress(run, "aft newton", 0, 1, "fit");
@@ -516,7 +527,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         exp_mae += fabs(pr.expected - te.n_h[i]);
     }
     {
-        upf_aft_data T = {n, d, te.X, NULL, te.time, te.event, NULL};
+        upf_aft_data T = {n, d, te.X, NULL, te.time, te.event, NULL, NULL};
         METRIC("log_likelihood", upf_aft_loglik(&T, dist, 0.0, theta, NULL, NULL));
     }
     METRIC("test.rows", (double)n);

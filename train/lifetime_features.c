@@ -47,6 +47,7 @@ void upf_lt_features_free(upf_lt_features *f)
     upf_free(f->label);
     upf_free(f->event);
     upf_free(f->n_within);
+    upf_free(f->label_bound);
     memset(f, 0, sizeof *f);
 }
 
@@ -480,8 +481,9 @@ upf_status upf_lt_gaps_build(const upf_dataset *ds, const upf_lt_feature_params 
     out->user = upf_malloc(n * sizeof *out->user);
     out->recency = upf_malloc(n * sizeof *out->recency);
     out->label = upf_malloc(n * sizeof *out->label);
+    out->label_bound = upf_malloc(n * sizeof *out->label_bound);
     row = upf_malloc((d ? d : 1) * sizeof *row);
-    if (!out->X || !out->user || !out->recency || !out->label || !row) goto nomem;
+    if (!out->X || !out->user || !out->recency || !out->label || !out->label_bound || !row) goto nomem;
     size_t r = 0;
     for (size_t u = 0; u < ds->n_users; u++) {
         int64_t prev = INT64_MIN;
@@ -498,6 +500,7 @@ upf_status upf_lt_gaps_build(const upf_dataset *ds, const upf_lt_feature_params 
                 memcpy(out->X + r * d, row, d * sizeof *row);
                 out->user[r] = (int32_t)u;
                 out->label[r] = (double)(ds->ev_time[k] - prev) / DAY;
+                out->label_bound[r] = (double)(p->cutoff - prev) / DAY;
                 out->recency[r] = -1.0;
                 r++;
             }

@@ -78,6 +78,8 @@ typedef struct upf_lt_features {
     double *label;        /* (n_rows) the gap in days, for gap rows only (else NULL) */
     uint8_t *event;       /* (n_rows) held-out gap rows: 1 the gap closed, 0 censored (else NULL) */
     double *n_within;     /* (n_rows) held-out gap rows: purchases in the horizon after the gap's start */
+    double *label_bound;  /* (n_rows) training gap rows: days from the gap's start to the cutoff, the longest
+                             gap that could have been seen (its right-truncation bound) */
 } upf_lt_features;
 
 void upf_lt_features_free(upf_lt_features *f); /* frees members, zeroes; accepts a zeroed struct */
@@ -96,6 +98,8 @@ upf_status upf_lt_features_build(const upf_dataset *ds, const upf_lt_feature_par
  * user attributes only (as in attrs_only), so the same columns describe the
  * user at any time. The user's open gap at the cutoff is not a row: with
  * dropout it may never close (the BG/NBD family models that part). */
+/* label_bound = days from the gap's start to the cutoff: the sample is
+ * right-truncated there, which the interval fit takes into account. */
 upf_status upf_lt_gaps_build(const upf_dataset *ds, const upf_lt_feature_params *p, double margin_days,
                              upf_lt_features *out, upf_err *err);
 
