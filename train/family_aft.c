@@ -112,7 +112,7 @@ static const upf_cfg_key aft_keys[] = {
     {"features.population", UPF_CFG_ENUM, OFF(population), 0, 0, "purchasers", population_choices,
      "user target: customers with a purchase before the cutoff, or every user with any event", 0},
     {"train.optimizer", UPF_CFG_ENUM, OFF(optimizer), 0, 0, "newton", optimizer_choices,
-     "newton: full-batch damped Newton to the exact maximum likelihood; adam: mini-batch Adam (large data)", 0},
+     "newton: full-batch damped Newton to the exact maximum likelihood; adam: mini-batch Adam (large data; not for target interval)", 0},
     {"train.epochs", UPF_CFG_INT, OFF(epochs), 1, 100000, "20", NULL, "adam: passes over the training rows", 0},
     {"train.batch_size", UPF_CFG_INT, OFF(batch_size), 1, 1e7, "1024", NULL, "adam: rows per mini-batch", 0},
     {"train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "adam: step size, decayed as lr / sqrt(1 + epoch)",
