@@ -173,7 +173,8 @@ START_TEST(test_derivatives_finite_differences)
     random_data(n, d, 3, &X, &t, &ev, &w);
     /* right-truncation bounds: none, at the time itself, a little and far above it */
     double tb[60];
-    for (size_t i = 0; i < n; i++) tb[i] = i % 4 == 0 ? (double)INFINITY : i % 4 == 1 ? t[i] : i % 4 == 2 ? 1.7 * t[i] : 1e6 * t[i];
+    for (size_t i = 0; i < n; i++)
+        tb[i] = i % 4 == 0 ? (double)INFINITY : i % 4 == 1 ? t[i] : i % 4 == 2 ? 1.7 * t[i] : 1e6 * t[i];
     upf_aft_data D = {n, d, X, NULL, t, ev, w, NULL};
     double th[5] = {0.2, -0.1, 0.05, 1.8, -0.3}, g[5], H[25], gp[5], gm[5];
     for (int variant = 0; variant < 4; variant++) {

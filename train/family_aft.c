@@ -112,7 +112,9 @@ static const upf_cfg_key aft_keys[] = {
     {"features.population", UPF_CFG_ENUM, OFF(population), 0, 0, "purchasers", population_choices,
      "user target: customers with a purchase before the cutoff, or every user with any event", 0},
     {"train.optimizer", UPF_CFG_ENUM, OFF(optimizer), 0, 0, "newton", optimizer_choices,
-     "newton: full-batch damped Newton to the exact maximum likelihood; adam: mini-batch Adam (large data; not for target interval)", 0},
+     "newton: full-batch damped Newton to the exact maximum likelihood; adam: mini-batch Adam (large data; not "
+     "for target interval)",
+     0},
     {"train.epochs", UPF_CFG_INT, OFF(epochs), 1, 100000, "20", NULL, "adam: passes over the training rows", 0},
     {"train.batch_size", UPF_CFG_INT, OFF(batch_size), 1, 1e7, "1024", NULL, "adam: rows per mini-batch", 0},
     {"train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "adam: step size, decayed as lr / sqrt(1 + epoch)",
@@ -706,7 +708,8 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         (st = upf_mw_meta_f64_array(w, UPF_M_AFT_CENTER, center, d)) ||
         (st = upf_mw_meta_f64_array(w, UPF_M_AFT_SCALE, scale, d)) || (st = upf_mw_meta_f64(w, UPF_M_AFT_HORIZON, H)) ||
         (st = upf_mw_meta_str(w, UPF_M_AFT_TARGET, target_choices[p->target])) ||
-        (st = upf_mw_meta_str(w, UPF_M_AFT_TIME_ORIGIN, p->target == 2 ? "last_purchase" : "cutoff")) || (st = upf_mw_meta_f64(w, UPF_M_AFT_WINDOW, W))) {
+        (st = upf_mw_meta_str(w, UPF_M_AFT_TIME_ORIGIN, p->target == 2 ? "last_purchase" : "cutoff")) ||
+        (st = upf_mw_meta_f64(w, UPF_M_AFT_WINDOW, W))) {
         upf_err_set(err, st, "model.upf: %s", upf_status_str(st));
         goto done;
     }
