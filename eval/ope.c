@@ -340,17 +340,12 @@ static double qtab(const double *clk, const double *shw, size_t folds, size_t f,
     return s + prior > 0.0 ? (c + prior * ctr) / (s + prior) : ctr;
 }
 
-upf_status upf_ope_eval_scorer(const upf_impressions *log, const upf_scorer *s, size_t n_users, size_t n_items,
-                               const upf_ope_params *p, upf_ope_result *out, upf_err *err)
+/* the log's checks shared by the slates and the estimates; *P = positions */
+static upf_status check_log(const upf_impressions *log, const upf_scorer *s, size_t n_users, size_t n_items,
+                            size_t *P, upf_err *err)
 {
-    result_nan(out);
-    upf_status st = check_params(p, err);
-    if (st) return st;
-    size_t n = log->n, n_ctx = 0, n_cand = 0, n_u = 0, P = 0, F = p->folds;
-    size_t *starts = NULL;
-    int32_t *cidx = NULL, *cand = NULL, *users = NULL, *urow = NULL, *slate = NULL;
-    float *scores = NULL;
-    double *target = NULL, *qhat = NULL, *dm = NULL, *clk = NULL, *shw = NULL, *qt = NULL;
+    size_t n = log->n;
+    *P = 0;
     if (n == 0) return upf_err_set(err, UPF_ERR_DATA, "ope: the log has no impressions");
     if (!log->user || !log->time || !log->item || !log->position || !log->reward || !log->propensity)
         return upf_err_set(err, UPF_ERR_ARG, "ope: the log lacks an array");
@@ -366,51 +361,52 @@ upf_status upf_ope_eval_scorer(const upf_impressions *log, const upf_scorer *s, 
                                "ope: impression %zu has no user, and the policy is personalized (only an item-only "
                                "scorer can rank anonymous contexts)",
                                r);
+        if (log->user[r] < 0 && n_users == 0)
+            return upf_err_set(err, UPF_ERR_DATA, "ope: anonymous contexts need at least one user row");
         if (log->position[r] < 0 || log->position[r] >= UPF_OPE_MAX_POSITIONS)
             return upf_err_set(err, UPF_ERR_DATA, "ope: impression %zu: position expected in [0, %d), got %d", r,
                                UPF_OPE_MAX_POSITIONS, (int)log->position[r]);
-        if ((size_t)log->position[r] + 1 > P) P = (size_t)log->position[r] + 1;
+        if ((size_t)log->position[r] + 1 > *P) *P = (size_t)log->position[r] + 1;
     }
+    return UPF_OK;
+}
+
+upf_status upf_ope_slates(const upf_impressions *log, const upf_scorer *s, size_t n_users, size_t n_items,
+                          int32_t **slates, size_t *n_ctx_out, size_t *P_out, upf_err *err)
+{
+    *slates = NULL;
+    *n_ctx_out = 0;
+    *P_out = 0;
+    size_t n = log->n, n_ctx = 0, n_cand = 0, n_u = 0, P = 0;
+    size_t *starts = NULL;
+    int32_t *mark = NULL, *cand = NULL, *users = NULL, *urow = NULL, *slate = NULL;
+    float *scores = NULL;
+    upf_status st = check_log(log, s, n_users, n_items, &P, err);
+    if (st) return st;
     if ((st = upf_ope_contexts(log, &starts, &n_ctx, err))) return st;
-    cidx = upf_malloc(n_items * sizeof *cidx);
-    cand = upf_malloc(n_items * sizeof *cand);
+    mark = upf_calloc(n_items ? n_items : 1, sizeof *mark);
+    cand = upf_malloc((n_items ? n_items : 1) * sizeof *cand);
     urow = upf_malloc((n_users ? n_users : 1) * sizeof *urow);
     users = upf_malloc(n_ctx * sizeof *users);
-    if (!cidx || !cand || !urow || !users) goto nomem;
-    for (size_t i = 0; i < n_items; i++) cidx[i] = -1;
-    for (size_t r = 0; r < n; r++) cidx[log->item[r]] = 0;
+    if (!mark || !cand || !urow || !users) goto nomem;
+    for (size_t r = 0; r < n; r++) mark[log->item[r]] = 1;
     for (size_t i = 0; i < n_items; i++)
-        if (cidx[i] == 0) {
-            cidx[i] = (int32_t)n_cand;
-            cand[n_cand++] = (int32_t)i;
-        }
+        if (mark[i]) cand[n_cand++] = (int32_t)i;
     /* distinct users of the contexts (anonymous contexts use row 0 of an item-only scorer) */
     for (size_t u = 0; u < n_users; u++) urow[u] = -1;
     for (size_t c = 0; c < n_ctx; c++) {
         int32_t u = log->user[starts[c]];
         if (u < 0) u = 0;
-        if ((size_t)u >= n_users) {
-            st = upf_err_set(err, UPF_ERR_DATA, "ope: anonymous contexts need at least one user row");
-            goto done;
-        }
         if (urow[u] < 0) {
             urow[u] = (int32_t)n_u;
             users[n_u++] = u;
         }
     }
-    size_t ncells, nscore, nslate;
-    if (upf_mul_size(n_u, n_cand, &nscore) || upf_mul_size(n_ctx, P, &nslate) || upf_mul_size(n_cand, P, &ncells) ||
-        upf_mul_size(ncells, F, &ncells))
-        goto nomem;
+    size_t nscore, nslate;
+    if (upf_mul_size(n_u, n_cand, &nscore) || upf_mul_size(n_ctx, P, &nslate)) goto nomem;
     scores = upf_malloc(nscore * sizeof *scores);
     slate = upf_malloc(nslate * sizeof *slate);
-    target = upf_malloc(n * sizeof *target);
-    qhat = upf_malloc(n * sizeof *qhat);
-    dm = upf_calloc(n_ctx, sizeof *dm);
-    clk = upf_calloc(ncells, sizeof *clk);
-    shw = upf_calloc(ncells, sizeof *shw);
-    qt = upf_malloc(ncells * sizeof *qt);
-    if (!scores || !slate || !target || !qhat || !dm || !clk || !shw || !qt) goto nomem;
+    if (!scores || !slate) goto nomem;
     if ((st = score_users(s, users, n_u, cand, n_cand, scores, err))) goto done;
     for (size_t i = 0; i < nscore; i++)
         if (!isfinite(scores[i])) {
@@ -418,7 +414,7 @@ upf_status upf_ope_eval_scorer(const upf_impressions *log, const upf_scorer *s, 
                              (int)users[i / n_cand], (int)cand[i % n_cand]);
             goto done;
         }
-    /* the target's slates: top P candidates, ties by item index (candidates ascend) */
+    /* top P candidates, ties by item index (candidates ascend) */
     for (size_t c = 0; c < n_ctx; c++) {
         int32_t u = log->user[starts[c]];
         const float *sc = scores + (size_t)urow[u < 0 ? 0 : u] * n_cand;
@@ -427,14 +423,58 @@ upf_status upf_ope_eval_scorer(const upf_impressions *log, const upf_scorer *s, 
             int32_t best = -1;
             for (size_t j = 0; j < n_cand; j++) {
                 int used = 0;
-                for (size_t l = 0; l < k && !used; l++) used = sl[l] == (int32_t)j;
+                for (size_t l = 0; l < k && !used; l++) used = sl[l] == cand[j];
                 if (!used && (best < 0 || sc[j] > sc[best])) best = (int32_t)j;
             }
-            sl[k] = best; /* -1 when fewer candidates than positions */
+            sl[k] = best < 0 ? -1 : cand[best]; /* -1 when fewer candidates than positions */
         }
     }
+    *slates = slate;
+    slate = NULL;
+    *n_ctx_out = n_ctx;
+    *P_out = P;
+    goto done;
+nomem:
+    st = upf_err_set(err, UPF_ERR_NOMEM, "ope: out of memory (%zu impressions)", n);
+done:
+    upf_free(starts);
+    upf_free(mark);
+    upf_free(cand);
+    upf_free(users);
+    upf_free(urow);
+    upf_free(slate);
+    upf_free(scores);
+    return st;
+}
+
+upf_status upf_ope_eval_scorer(const upf_impressions *log, const upf_scorer *s, size_t n_users, size_t n_items,
+                               const upf_ope_params *p, upf_ope_result *out, upf_err *err)
+{
+    result_nan(out);
+    upf_status st = check_params(p, err);
+    if (st) return st;
+    size_t n = log->n, n_ctx = 0, n_ctx2 = 0, n_cand = 0, P = 0, F = p->folds;
+    size_t *starts = NULL;
+    int32_t *cidx = NULL, *slate = NULL;
+    double *target = NULL, *qhat = NULL, *dm = NULL, *clk = NULL, *shw = NULL, *qt = NULL;
+    if ((st = upf_ope_slates(log, s, n_users, n_items, &slate, &n_ctx, &P, err))) return st;
+    if ((st = upf_ope_contexts(log, &starts, &n_ctx2, err))) goto done;
+    cidx = upf_malloc((n_items ? n_items : 1) * sizeof *cidx);
+    if (!cidx) goto nomem;
+    for (size_t i = 0; i < n_items; i++) cidx[i] = -1;
+    for (size_t r = 0; r < n; r++) cidx[log->item[r]] = 0;
+    for (size_t i = 0; i < n_items; i++)
+        if (cidx[i] == 0) cidx[i] = (int32_t)n_cand++;
+    size_t cells = n_cand * P, ncells; /* n_cand * P <= n_items * 64 */
+    if (upf_mul_size(cells, F, &ncells)) goto nomem;
+    target = upf_malloc(n * sizeof *target);
+    qhat = upf_malloc(n * sizeof *qhat);
+    dm = upf_calloc(n_ctx, sizeof *dm);
+    clk = upf_calloc(ncells, sizeof *clk);
+    shw = upf_calloc(ncells, sizeof *shw);
+    qt = upf_malloc(ncells * sizeof *qt);
+    if (!target || !qhat || !dm || !clk || !shw || !qt) goto nomem;
     /* reward table per fold, then cross-fitted qhat and dm */
-    size_t cells = n_cand * P;
     for (size_t c = 0; c < n_ctx; c++)
         for (size_t r = starts[c]; r < starts[c + 1]; r++) {
             size_t cell = (c % F) * cells + (size_t)cidx[log->item[r]] * P + (size_t)log->position[r];
@@ -450,9 +490,9 @@ upf_status upf_ope_eval_scorer(const upf_impressions *log, const upf_scorer *s, 
         uint64_t seen = 0;
         for (size_t r = starts[c]; r < starts[c + 1]; r++) {
             size_t k = (size_t)log->position[r], j = (size_t)cidx[log->item[r]];
-            target[r] = sl[k] == (int32_t)j ? 1.0 : 0.0;
+            target[r] = sl[k] == log->item[r] ? 1.0 : 0.0;
             qhat[r] = q[j * P + k];
-            if (!(seen >> k & 1u) && sl[k] >= 0) dm[c] += q[(size_t)sl[k] * P + k];
+            if (!(seen >> k & 1u) && sl[k] >= 0) dm[c] += q[(size_t)cidx[sl[k]] * P + k];
             seen |= (uint64_t)1 << k;
         }
     }
@@ -464,11 +504,7 @@ nomem:
 done:
     upf_free(starts);
     upf_free(cidx);
-    upf_free(cand);
-    upf_free(users);
-    upf_free(urow);
     upf_free(slate);
-    upf_free(scores);
     upf_free(target);
     upf_free(qhat);
     upf_free(dm);

@@ -6,7 +6,7 @@
  *
  * Not here: reading the log (datasets/dataset.h upf_impressions), training.
  * Entry points: upf_ope_params_default, upf_ope_estimate (the estimators over
- * prepared arrays), upf_ope_eval_scorer (a scorer's slates against a log).
+ * prepared arrays), upf_ope_eval_scorer (a scorer's slates against a log), upf_ope_slates.
  *
  * ---- The contract ----
  * Slates are scored with the item-position model of Li, Kim, Kveton, Muthukrishnan,
@@ -113,6 +113,12 @@ upf_status upf_ope_estimate(const upf_ope_input *in, const upf_ope_params *p, up
  * n_users/n_items bound the log's indices (refused when out of range). */
 upf_status upf_ope_eval_scorer(const upf_impressions *log, const upf_scorer *s, size_t n_users, size_t n_items,
                                const upf_ope_params *p, upf_ope_result *out, upf_err *err);
+
+/* The target's slates of upf_ope_eval_scorer: *slates (n_ctx, P) item
+ * indices, -1 where there are fewer candidates than positions; owned by the
+ * caller (upf_free). With a truth, upf_synth_slate_value gives their value. */
+upf_status upf_ope_slates(const upf_impressions *log, const upf_scorer *s, size_t n_users, size_t n_items,
+                          int32_t **slates, size_t *n_ctx, size_t *P, upf_err *err);
 
 /* The contexts of a log as above: *starts (n_ctx + 1), owned by the caller. */
 upf_status upf_ope_contexts(const upf_impressions *log, size_t **starts, size_t *n_ctx, upf_err *err);
