@@ -361,8 +361,6 @@ static upf_status check_log(const upf_impressions *log, const upf_scorer *s, siz
                                "ope: impression %zu has no user, and the policy is personalized (only an item-only "
                                "scorer can rank anonymous contexts)",
                                r);
-        if (log->user[r] < 0 && n_users == 0)
-            return upf_err_set(err, UPF_ERR_DATA, "ope: anonymous contexts need at least one user row");
         if (log->position[r] < 0 || log->position[r] >= UPF_OPE_MAX_POSITIONS)
             return upf_err_set(err, UPF_ERR_DATA, "ope: impression %zu: position expected in [0, %d), got %d", r,
                                UPF_OPE_MAX_POSITIONS, (int)log->position[r]);
@@ -393,7 +391,7 @@ upf_status upf_ope_slates(const upf_impressions *log, const upf_scorer *s, size_
     for (size_t i = 0; i < n_items; i++)
         if (mark[i]) cand[n_cand++] = (int32_t)i;
     /* distinct users of the contexts (anonymous contexts use row 0 of an item-only scorer) */
-    for (size_t u = 0; u < n_users; u++) urow[u] = -1;
+    for (size_t u = 0; u < (n_users ? n_users : 1); u++) urow[u] = -1;
     for (size_t c = 0; c < n_ctx; c++) {
         int32_t u = log->user[starts[c]];
         if (u < 0) u = 0;

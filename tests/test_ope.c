@@ -529,6 +529,54 @@ START_TEST(test_runner_no_impressions)
 }
 END_TEST
 
+/* the logged_policy family on an in-memory log: learn on the first half,
+ * evaluate on the second; refusals of an empty learning part */
+START_TEST(test_logged_policy_family)
+{
+    char *dir = upf_test_tmpdir();
+    char cfg[4096], out[4096], mpath[4200];
+    snprintf(cfg, sizeof cfg, "%s/lp.yaml", dir);
+    snprintf(out, sizeof out, "%s/run", dir);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\nmodel:\n  family: logged_policy\n  policy: shown\n"
+          "eval:\n  primary: ope.dr\n  ope:\n    bootstrap: 100\n",
+          f);
+    fclose(f);
+    upf_runner_opts o;
+    upf_runner_opts_init(&o);
+    o.config_path = cfg;
+    o.out_dir = out;
+    o.quiet = 1;
+    o.progress = 0;
+    o.dataset = shop;
+    upf_runner_result res;
+    upf_err e;
+    ck_assert_msg(upf_runner_run(&o, &res, &e) == UPF_OK, "%s", e.msg);
+    ck_assert_str_eq(res.primary, "ope.dr");
+    snprintf(mpath, sizeof mpath, "%s/metrics.json", out);
+    upf_json *doc = NULL;
+    ck_assert_msg(upf_json_parse_file(mpath, &doc, &e) == UPF_OK, "%s", e.msg);
+    ck_assert_double_eq(metric(doc, "logged_policy.learn_contexts"), (double)(truth->n_contexts / 2));
+    ck_assert_double_eq(metric(doc, "ope.contexts"), (double)(truth->n_contexts - truth->n_contexts / 2));
+    /* the logging policy's favourites, shown most: matches well above a uniform policy's (1/M per slot) */
+    ck_assert(metric(doc, "ope.matched") >
+              1.3 * (double)truth->n_positions * metric(doc, "ope.contexts") / (double)truth->n_candidates);
+    ck_assert(metric(doc, "ope.dr_lo") <= metric(doc, "ope.dr") && metric(doc, "ope.dr") <= metric(doc, "ope.dr_hi"));
+    ck_assert_ptr_null(upf_json_path(doc, "ope.true_value")); /* a part of the log: no truth */
+    upf_json_free(doc);
+    /* a learning part without a context */
+    f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\nmodel:\n  family: logged_policy\n  learn_frac: 0.00001\n", f);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/run2", dir);
+    ck_assert_int_eq(upf_runner_run(&o, &res, &e), UPF_ERR_DATA);
+    ck_assert_ptr_nonnull(strstr(e.msg, "learn_frac"));
+    upf_test_rmdir(dir);
+}
+END_TEST
+
 Suite *ope_suite(void)
 {
     Suite *s = suite_create("ope");
@@ -545,6 +593,7 @@ Suite *ope_suite(void)
     tcase_add_test(gen, test_generated_replicates);
     tcase_add_test(gen, test_runner_config);
     tcase_add_test(gen, test_runner_no_impressions);
+    tcase_add_test(gen, test_logged_policy_family);
     tcase_set_timeout(gen, 120);
     suite_add_tcase(s, gen);
     return s;

@@ -275,15 +275,18 @@ static upf_status segments(upf_run *run, const eval_setup *e, const upf_scorer *
     return st;
 }
 
-/* Off-policy estimates of s against the logged impressions, under <prefix>ope. */
-static upf_status ope(upf_run *run, const upf_scorer *s, const char *prefix, upf_err *err)
+/* Off-policy estimates of s against log (NULL: the dataset's impressions),
+ * under <prefix>ope. */
+static upf_status ope_record(upf_run *run, const upf_scorer *s, const upf_impressions *log, const char *prefix,
+                             upf_err *err)
 {
     const upf_config *c = run->cfg;
-    if (!c->eval_ope_enabled) return UPF_OK;
     const upf_dataset *ds = upf_run_dataset(run);
-    if (ds->impressions.n == 0)
+    int whole = log == NULL || log == &ds->impressions;
+    if (!log) log = &ds->impressions;
+    if (log->n == 0)
         return upf_err_set(err, UPF_ERR_DATA,
-                           "eval.ope.enabled: the dataset has no logged impressions (/impressions); "
+                           "eval.ope: the dataset has no logged impressions (/impressions); "
                            "generate them (data synth --impressions) or import a log (--preset open_bandit)");
     upf_ope_params p = upf_ope_params_default();
     p.clip = c->eval_ope_clip;
@@ -295,7 +298,7 @@ static upf_status ope(upf_run *run, const upf_scorer *s, const char *prefix, upf
     char label[120];
     snprintf(label, sizeof label, "%.*s", (int)(*prefix ? strlen(prefix) - 1 : 5), *prefix ? prefix : "model");
     double t0 = run_now();
-    upf_status st = upf_ope_eval_scorer(&ds->impressions, s, ds->n_users, ds->n_items, &p, &r, err);
+    upf_status st = upf_ope_eval_scorer(log, s, ds->n_users, ds->n_items, &p, &r, err);
     run->t_eval += run_now() - t0;
     if (st) {
         upf_err_prefix(err, "eval.ope (%s)", *prefix ? prefix : "the model");
@@ -325,7 +328,7 @@ static upf_status ope(upf_run *run, const upf_scorer *s, const char *prefix, upf
         st = upf_run_metric(run, path, counts[i].v);
     }
     if (st) return upf_err_set(err, st, "recording the ope metrics: %s", upf_status_str(st));
-    double true_logging, truth = ope_true_value(run, s, &true_logging, err);
+    double true_logging = (double)NAN, truth = whole ? ope_true_value(run, s, &true_logging, err) : (double)NAN;
     if (!isnan(truth)) {
         snprintf(path, sizeof path, "%sope.true_value", prefix);
         st = upf_run_metric(run, path, truth);
@@ -340,6 +343,16 @@ static upf_status ope(upf_run *run, const upf_scorer *s, const char *prefix, upf
             label, r.ips.value, r.ips.lo, r.ips.hi, r.snips.value, r.dr.value, r.dr.lo, r.dr.hi,
             r.logged.value, r.n_matched, r.n_rows, r.ess);
     return UPF_OK;
+}
+
+static upf_status ope(upf_run *run, const upf_scorer *s, const char *prefix, upf_err *err)
+{
+    return run->cfg->eval_ope_enabled ? ope_record(run, s, NULL, prefix, err) : UPF_OK;
+}
+
+upf_status upf_run_eval_ope(upf_run *run, const upf_scorer *s, const upf_impressions *log, upf_err *err)
+{
+    return ope_record(run, s, log, "", err);
 }
 
 /* One baseline through the same protocol, under baseline_<name>. */
