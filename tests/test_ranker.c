@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "../model/json.h"
 #include "../model/modelfile.h"
@@ -791,6 +792,51 @@ START_TEST(test_family_end_to_end)
 }
 END_TEST
 
+START_TEST(test_family_divergence_keeps_checkpoint)
+{
+    /* a warm-up toward an absurd rate (1e6 over 1e9 steps): the first epochs
+     * are finite, then SGD blows up; the command fails with exit status 1 and
+     * one clear error naming the epoch, and the run directory keeps
+     * INCOMPLETE ("diverged") and the checkpoint of the last finite epoch */
+    char *dir = upf_test_tmpdir();
+    char cfg[4200], cmd[9000], path[4200], buf[4096];
+    snprintf(cfg, sizeof cfg, "%s/d.yaml", dir);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\n  synth: {users: 300, items: 100, seed: 3}\n  events: [purchase, cart]\n"
+          "split: {kind: random, test_frac: 0.2, seed: 42}\n"
+          "model: {family: ranker, dim: 8}\n"
+          "train: {loss: bpr, optimizer: sgd, epochs: 60, lr: 1000000, warmup_steps: 1000000000}\n"
+          "eval: {metrics: [ndcg], k: [10]}\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s train %s --out %s/run --quiet >%s/log 2>&1", upf_test_bin(), cfg, dir, dir);
+    int rc = system(cmd);
+    ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "expected exit status 1, got %d", rc);
+    snprintf(path, sizeof path, "%s/log", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    ck_assert_msg(strstr(buf, "upfunnel: error: ranker: the loss is not finite after epoch") &&
+                      strstr(buf, "last good checkpoint"),
+                  "%s", buf);
+    snprintf(path, sizeof path, "%s/run/INCOMPLETE", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    ck_assert_msg(strstr(buf, "status: diverged"), "%s", buf);
+    snprintf(path, sizeof path, "%s/run/checkpoint.bin", dir);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/run/model.upf", dir);
+    ck_assert_int_ne(access(path, R_OK), 0); /* no model from a diverged run */
+    upf_test_rmdir(dir);
+}
+END_TEST
+
 Suite *ranker_suite(void)
 {
     Suite *s = suite_create("ranker");
@@ -815,6 +861,7 @@ Suite *ranker_suite(void)
     tcase_add_test(t, test_divergence_is_an_error);
     tcase_add_test(t, test_cold_items_through_attributes);
     tcase_add_test(t, test_family_end_to_end);
+    tcase_add_test(t, test_family_divergence_keeps_checkpoint);
     suite_add_tcase(s, t);
     return s;
 }
