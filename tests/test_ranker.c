@@ -2,8 +2,9 @@
  * difference gradient checks (BPR, WARP's pairwise term, the mini-batch
  * softmax; the id, attribute and bias parts of the model), reference vs fast
  * kernels (batched scoring, softmax by sgemm, the prefetching pair loop, the
- * alias sampler), determinism, divergence, and a small planted-data run that
- * must beat popularity. */
+ * alias sampler), determinism, divergence, Hogwild on 2 and 4 threads, a
+ * small planted-data run that must beat popularity, and through the command:
+ * same seed = same exported tensors, a diverging run keeps its checkpoint. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -837,6 +838,72 @@ START_TEST(test_family_divergence_keeps_checkpoint)
 }
 END_TEST
 
+/* Runs `upfunnel train CFG --out DIR/NAME --quiet [extra]`; 0 on success. */
+static int run_train(const char *cfg, const char *dir, const char *name, const char *extra)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "OPENBLAS_NUM_THREADS=1 %s train %s --out %s/%s --quiet %s >%s/%s.log 2>&1",
+             upf_test_bin(), cfg, dir, name, extra, dir, name);
+    return system(cmd);
+}
+
+/* 1 when the two runs' model.upf files hold the same tensors, bit for bit. */
+static int same_tensors(const char *dir, const char *a, const char *b)
+{
+    char pa[4200], pb[4200];
+    snprintf(pa, sizeof pa, "%s/%s/model.upf", dir, a);
+    snprintf(pb, sizeof pb, "%s/%s/model.upf", dir, b);
+    upf_model *ma = NULL, *mb = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_model_open(pa, 0, &ma, &err), UPF_OK);
+    ck_assert_int_eq(upf_model_open(pb, 0, &mb, &err), UPF_OK);
+    ck_assert_uint_eq(upf_model_n_tensors(ma), upf_model_n_tensors(mb));
+    int same = 1;
+    for (size_t t = 0; t < upf_model_n_tensors(ma); t++) {
+        upf_tensor_view va, vb;
+        ck_assert_int_eq(upf_model_tensor_at(ma, t, &va), UPF_OK);
+        ck_assert_int_eq(upf_model_tensor_at(mb, t, &vb), UPF_OK);
+        ck_assert_uint_eq(va.n_elems, vb.n_elems);
+        ck_assert_uint_eq(va.dtype, vb.dtype);
+        if (memcmp(va.data, vb.data, va.n_elems * sizeof(float)) != 0) same = 0;
+    }
+    upf_model_close(ma);
+    upf_model_close(mb);
+    return same;
+}
+
+START_TEST(test_family_deterministic_model)
+{
+    /* one thread and the same seed: the exported tensors are the same bytes
+     * (the files differ only in metadata such as timings); another seed
+     * gives another model. _i: BPR (fast loop), WARP, softmax with history. */
+    static const char *const train[] = {
+        "train: {loss: bpr, optimizer: sgd, lr: 0.05, epochs: 4, valid_frac: 0.2, eval_every: 1}\n",
+        "train: {loss: warp, optimizer: adagrad, lr: 0.05, epochs: 4}\n",
+        "train: {loss: softmax, epochs: 4, valid_frac: 0.2, eval_every: 1, user_attr_dropout: 0.5}\n",
+    };
+    char *dir = upf_test_tmpdir();
+    char cfg[4200];
+    snprintf(cfg, sizeof cfg, "%s/det.yaml", dir);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\n  synth: {users: 300, items: 100, seed: 3}\n  events: [purchase, cart]\n"
+          "split: {kind: random, test_frac: 0.2, seed: 42}\n"
+          "model: {family: ranker, dim: 8}\n"
+          "eval: {metrics: [ndcg], k: [10]}\n",
+          f);
+    if (_i == 2) fputs("features: {history: true, item_attrs: true}\n", f);
+    fputs(train[_i], f);
+    fclose(f);
+    ck_assert_int_eq(run_train(cfg, dir, "a", ""), 0);
+    ck_assert_int_eq(run_train(cfg, dir, "b", ""), 0);
+    ck_assert_int_eq(run_train(cfg, dir, "c", "--seed 8"), 0);
+    ck_assert_msg(same_tensors(dir, "a", "b"), "%s: two runs with one seed differ", train[_i]);
+    ck_assert_msg(!same_tensors(dir, "a", "c"), "%s: the seed changes nothing", train[_i]);
+    upf_test_rmdir(dir);
+}
+END_TEST
+
 Suite *ranker_suite(void)
 {
     Suite *s = suite_create("ranker");
@@ -861,6 +928,7 @@ Suite *ranker_suite(void)
     tcase_add_test(t, test_divergence_is_an_error);
     tcase_add_test(t, test_cold_items_through_attributes);
     tcase_add_test(t, test_family_end_to_end);
+    tcase_add_loop_test(t, test_family_deterministic_model, 0, 3);
     tcase_add_test(t, test_family_divergence_keeps_checkpoint);
     suite_add_tcase(s, t);
     return s;
