@@ -59,4 +59,6 @@ if [ "${RANKER_BENCH_QUICK:-0}" != 1 ]; then
 fi
 echo "BENCH.md: in cache 19-20M/s per thread (plain loop), 38M/s on two threads; > 1 GB with prefetch"
 echo "4.8-5.5M/s per thread, 9.7M/s on two; implicit BPR 6.8M/s, LightFM 0.89M/s. Targets: 15M/s per"
-echo "thread in cache, 8M/s on two threads over 1 GB. On a shared machine compare the cpu-time rates."
+echo "thread in cache, 8M/s on two threads over 1 GB. On a shared machine compare the cpu-time rates"
+echo "and the ratio to the plain loop run on the same events in the same process (1-thread lines)."
+echo "(implicit and LightFM are not installed here: their figures are BENCH.md's, not this run's.)"
