@@ -904,6 +904,44 @@ START_TEST(test_family_deterministic_model)
 }
 END_TEST
 
+START_TEST(test_family_profiles_at_validation_cutoff)
+{
+    /* while early stopping, the profiles stop at the validation cutoff (the
+     * validation period must not leak into them); the refit's stop at
+     * split.cutoff. The log names both cutoffs, fit first. */
+    char *dir = upf_test_tmpdir();
+    char cfg[4200], path[4200], line[1024];
+    snprintf(cfg, sizeof cfg, "%s/p.yaml", dir);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\n  synth: {users: 300, items: 100, seed: 3}\n  events: [purchase, cart]\n"
+          "split: {kind: temporal, cutoff: 2024-10-01}\n"
+          "features: {history: true, item_attrs: true, profiles: true}\n"
+          "model: {family: ranker, dim: 8}\n"
+          "train: {loss: softmax, epochs: 3, valid_frac: 0.2, eval_every: 1}\n"
+          "eval: {metrics: [ndcg], k: [10]}\n",
+          f);
+    fclose(f);
+    ck_assert_int_eq(run_train(cfg, dir, "run", ""), 0);
+    snprintf(path, sizeof path, "%s/run/train.log", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char when[2][32];
+    int n = 0;
+    const char *key = "attribute profiles from the events before ";
+    while (fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, key);
+        if (!at || n >= 2) continue;
+        snprintf(when[n++], sizeof when[0], "%.20s", at + strlen(key));
+    }
+    fclose(f);
+    ck_assert_int_eq(n, 2);
+    ck_assert_msg(strcmp(when[0], "2024-10-01T00:00:00Z") < 0, "fit-phase profiles stop at %s", when[0]);
+    ck_assert_str_eq(when[1], "2024-10-01T00:00:00Z");
+    upf_test_rmdir(dir);
+}
+END_TEST
+
 Suite *ranker_suite(void)
 {
     Suite *s = suite_create("ranker");
@@ -930,6 +968,7 @@ Suite *ranker_suite(void)
     tcase_add_test(t, test_family_end_to_end);
     tcase_add_loop_test(t, test_family_deterministic_model, 0, 3);
     tcase_add_test(t, test_family_divergence_keeps_checkpoint);
+    tcase_add_test(t, test_family_profiles_at_validation_cutoff);
     suite_add_tcase(s, t);
     return s;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../datasets/profiles.h"
+#include "../datasets/timeparse.h"
 #include "../model/kinds.h"
 #include "family.h"
 #include "family_export.h"
@@ -299,6 +300,12 @@ static upf_status build_feats(upf_run *run, const ranker_params *p, const upf_cs
         pp.half_life_days = p->profile_half_life;
         if ((st = parse_type_map(&p->profile_weights, "features.profile_weights", pp.type_weight, err))) goto done;
         if ((st = upf_profiles_build(ds, &pp, &prof, err))) goto done;
+        int64_t y;
+        unsigned mo, dd;
+        int64_t secs = profile_cutoff % 86400 < 0 ? profile_cutoff % 86400 + 86400 : profile_cutoff % 86400;
+        upf_civil_from_days((profile_cutoff - secs) / 86400, &y, &mo, &dd);
+        upf_log(UPF_LOG_INFO, "ranker: attribute profiles from the events before %04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                (long long)y, mo, dd, (long long)(secs / 3600), (long long)(secs / 60 % 60), (long long)(secs % 60));
     }
     if (p->history && (st = upf_ranker_history_features(train, &hist, err))) goto done;
     if ((st = upf_csr_hstack(ua.ptr ? &ua : NULL, prof.ptr ? &prof : NULL, &tmp, err))) goto done;
