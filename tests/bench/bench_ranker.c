@@ -6,8 +6,9 @@
  *       lines to reuse another tool's split), validation carved from train for
  *       early stopping, refit on all of train for the best epoch count, then
  *       NDCG@10 on test by a plain full-catalogue reference evaluator.
- *   bench_ranker throughput USERS ITEMS EVENTS THREADS [key=value ...]
- *       pairwise BPR updates/s at dim 64 on a generated model, negative check on.
+ *   bench_ranker throughput USERS ITEMS EVENTS THREADS [uniform] [key=value ...]
+ *       pairwise BPR updates/s at dim 64 on a generated model, negative check on;
+ *       items Zipf-like (1/(rank+10)), or uniform.
  * Figures only, never assertions. Not part of the product.
  */
 #include <math.h>
@@ -490,10 +491,10 @@ static int cmp_i32(const void *a, const void *b)
 
 /* U users with about E/U distinct items each, items drawn with a Zipf-like
  * skew (alias over 1/(rank+10)) so the popular rows are shared as in real data. */
-static void synth_events(size_t U, size_t I, size_t E, upf_csr *m)
+static void synth_events(size_t U, size_t I, size_t E, int uniform, upf_csr *m)
 {
     double *w = malloc(I * sizeof *w);
-    for (size_t i = 0; i < I; i++) w[i] = 1.0 / ((double)i + 10.0);
+    for (size_t i = 0; i < I; i++) w[i] = uniform ? 1.0 : 1.0 / ((double)i + 10.0);
     upf_alias a;
     upf_err err;
     upf_alias_build(w, I, &a, &err);
@@ -582,15 +583,18 @@ static int throughput(int argc, char **argv)
     h.t.epochs = 1;
     h.t.check_negatives = 1;
     h.dim = 64;
+    int uniform = 0;
     for (int a = 6; a < argc; a++)
-        if (set_hp(&h, argv[a])) {
+        if (strcmp(argv[a], "uniform") == 0) {
+            uniform = 1; /* items drawn uniformly instead of Zipf-like */
+        } else if (set_hp(&h, argv[a])) {
             fprintf(stderr, "unknown argument %s\n", argv[a]);
             return 2;
         }
     h.t.threads = threads;
     upf_csr tr;
     double t0 = now_s();
-    synth_events(U, I, E, &tr);
+    synth_events(U, I, E, uniform, &tr);
     double t1 = now_s();
     upf_ranker_shape s = { U, I, 0, 0, h.dim, 1, 1 };
     upf_ranker_model *m = NULL;
@@ -631,9 +635,9 @@ static int throughput(int argc, char **argv)
     printf("ratios: wall %.2fM/s is %.2fx BENCH.md (%.1fM/s)", rate_wall / 1e6, rate_wall / bench_md, bench_md / 1e6);
     if (target > 0) printf(", %.2fx the target (%.0fM/s)", rate_wall / target, target / 1e6);
     printf("; cpu-time rate x threads %.2fx BENCH.md\n", rate_cpu * threads / bench_md);
-    printf("users %zu items %zu events %lld dim %zu threads %u loss %s opt %s: %.2fM updates/s (%.1f ns/update), "
+    printf("users %zu items %zu (%s) events %lld dim %zu threads %u loss %s opt %s: %.2fM updates/s (%.1f ns/update), "
            "model %.0f MB, events %.0f MB, peak RSS %.0f MB (gen %.1fs)\n",
-           U, I, (long long)upf_csr_nnz(&tr), h.dim, threads, upf_ranker_loss_name(h.t.loss),
+           U, I, uniform ? "uniform" : "zipf", (long long)upf_csr_nnz(&tr), h.dim, threads, upf_ranker_loss_name(h.t.loss),
            upf_opt_kind_name(h.t.opt.kind), (double)res.updates / res.seconds / 1e6,
            res.seconds * 1e9 / (double)res.updates, model_mb, events_mb, max_rss_mb(), t1 - t0);
     upf_ranker_model_free(m);
