@@ -2,12 +2,14 @@
  * difference gradient checks (BPR, WARP's pairwise term, the mini-batch
  * softmax; the id, attribute and bias parts of the model), reference vs fast
  * kernels (batched scoring, softmax by sgemm, the prefetching pair loop, the
- * alias sampler), determinism, divergence, and a small planted-data run that
- * must beat popularity. */
+ * alias sampler), determinism, divergence, Hogwild on 2 and 4 threads, a
+ * small planted-data run that must beat popularity, and through the command:
+ * same seed = same exported tensors, a diverging run keeps its checkpoint. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "../model/json.h"
 #include "../model/modelfile.h"
@@ -524,7 +526,8 @@ END_TEST
 
 START_TEST(test_hogwild_learns)
 {
-    /* two threads without locks (non-deterministic): still learns the groups */
+    /* N = 2 and 4 threads without locks (non-deterministic): every sample is
+     * visited once per epoch and the model still learns the groups */
     planted pl;
     planted_make(&pl, 120, 60, 4, 5);
     double *pop = calloc(pl.I, sizeof *pop);
@@ -541,12 +544,12 @@ START_TEST(test_hogwild_learns)
     p.opt.lr_init = 0.1;
     p.opt.l2 = 1e-4;
     p.epochs = 150;
-    p.threads = 2;
+    p.threads = _i == 0 ? 2 : 4;
     upf_ranker_train_result res;
     ck_assert_int_eq(upf_ranker_train(m, &pl.train, NULL, &p, NULL, &res, &err), UPF_OK);
     ck_assert_int_eq(res.updates, (uint64_t)upf_csr_nnz(&pl.train) * 150);
     double hr = hit_rate5(m, &pl.train, &pl.test, NULL);
-    ck_assert_msg(hr > hr_pop + 0.2, "hogwild: hit@5 %.3f vs popularity %.3f", hr, hr_pop);
+    ck_assert_msg(hr > hr_pop + 0.2, "hogwild on %u threads: hit@5 %.3f vs popularity %.3f", p.threads, hr, hr_pop);
     upf_ranker_model_free(m);
     free(pop);
     planted_free(&pl);
@@ -576,9 +579,16 @@ END_TEST
 
 START_TEST(test_pair_fast_equals_reference)
 {
-    /* the prefetching SGD loop and the reference loop, same rng: same parameters */
+    /* the prefetching SGD loop and the reference loop, same rng: same
+     * parameters and the same loss (the fast loop sums unit-weight log terms
+     * as one log of a product); _i == 1 adds positive weights 1 and 2 */
     planted pl;
     planted_make(&pl, 50, 40, 4, 9);
+    float *pw = NULL;
+    if (_i == 1) {
+        pw = malloc((size_t)upf_csr_nnz(&pl.train) * sizeof *pw);
+        for (int64_t e = 0; e < upf_csr_nnz(&pl.train); e++) pw[e] = e % 3 == 0 ? 2.0f : 1.0f;
+    }
     upf_ranker_shape s = { pl.U, pl.I, 0, 0, 16, 1, 1 };
     upf_ranker_model *a = NULL, *b = NULL;
     upf_err err;
@@ -593,8 +603,8 @@ START_TEST(test_pair_fast_equals_reference)
     p.opt.l2 = 0.01;
     p.n_negatives = 1;
     upf_pair_ctx *ca = NULL, *cb = NULL;
-    ck_assert_int_eq(upf_pair_ctx_create(a, &pl.train, NULL, &p, &ca, &err), UPF_OK);
-    ck_assert_int_eq(upf_pair_ctx_create(b, &pl.train, NULL, &p, &cb, &err), UPF_OK);
+    ck_assert_int_eq(upf_pair_ctx_create(a, &pl.train, pw, &p, &ca, &err), UPF_OK);
+    ck_assert_int_eq(upf_pair_ctx_create(b, &pl.train, pw, &p, &cb, &err), UPF_OK);
     upf_rng ra, rb;
     upf_rng_seed(&ra, 5, 0);
     upf_rng_seed(&rb, 5, 0);
@@ -612,6 +622,7 @@ START_TEST(test_pair_fast_equals_reference)
     ck_assert_msg(memcmp(a->block, b->block, a->n_params * sizeof(float)) == 0, "fast and reference loops differ");
     upf_pair_ctx_free(ca);
     upf_pair_ctx_free(cb);
+    free(pw);
     upf_ranker_model_free(a);
     upf_ranker_model_free(b);
     planted_free(&pl);
@@ -782,6 +793,155 @@ START_TEST(test_family_end_to_end)
 }
 END_TEST
 
+START_TEST(test_family_divergence_keeps_checkpoint)
+{
+    /* a warm-up toward an absurd rate (1e6 over 1e9 steps): the first epochs
+     * are finite, then SGD blows up; the command fails with exit status 1 and
+     * one clear error naming the epoch, and the run directory keeps
+     * INCOMPLETE ("diverged") and the checkpoint of the last finite epoch */
+    char *dir = upf_test_tmpdir();
+    char cfg[4200], cmd[9000], path[4200], buf[4096];
+    snprintf(cfg, sizeof cfg, "%s/d.yaml", dir);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\n  synth: {users: 300, items: 100, seed: 3}\n  events: [purchase, cart]\n"
+          "split: {kind: random, test_frac: 0.2, seed: 42}\n"
+          "model: {family: ranker, dim: 8}\n"
+          "train: {loss: bpr, optimizer: sgd, epochs: 60, lr: 1000000, warmup_steps: 1000000000}\n"
+          "eval: {metrics: [ndcg], k: [10]}\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s train %s --out %s/run --quiet >%s/log 2>&1", upf_test_bin(), cfg, dir, dir);
+    int rc = system(cmd);
+    ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "expected exit status 1, got %d", rc);
+    snprintf(path, sizeof path, "%s/log", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    ck_assert_msg(strstr(buf, "upfunnel: error: ranker: the loss is not finite after epoch") &&
+                      strstr(buf, "last good checkpoint"),
+                  "%s", buf);
+    snprintf(path, sizeof path, "%s/run/INCOMPLETE", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    ck_assert_msg(strstr(buf, "status: diverged"), "%s", buf);
+    snprintf(path, sizeof path, "%s/run/checkpoint.bin", dir);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/run/model.upf", dir);
+    ck_assert_int_ne(access(path, R_OK), 0); /* no model from a diverged run */
+    upf_test_rmdir(dir);
+}
+END_TEST
+
+/* Runs `upfunnel train CFG --out DIR/NAME --quiet [extra]`; 0 on success. */
+static int run_train(const char *cfg, const char *dir, const char *name, const char *extra)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "OPENBLAS_NUM_THREADS=1 %s train %s --out %s/%s --quiet %s >%s/%s.log 2>&1",
+             upf_test_bin(), cfg, dir, name, extra, dir, name);
+    return system(cmd);
+}
+
+/* 1 when the two runs' model.upf files hold the same tensors, bit for bit. */
+static int same_tensors(const char *dir, const char *a, const char *b)
+{
+    char pa[4200], pb[4200];
+    snprintf(pa, sizeof pa, "%s/%s/model.upf", dir, a);
+    snprintf(pb, sizeof pb, "%s/%s/model.upf", dir, b);
+    upf_model *ma = NULL, *mb = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_model_open(pa, 0, &ma, &err), UPF_OK);
+    ck_assert_int_eq(upf_model_open(pb, 0, &mb, &err), UPF_OK);
+    ck_assert_uint_eq(upf_model_n_tensors(ma), upf_model_n_tensors(mb));
+    int same = 1;
+    for (size_t t = 0; t < upf_model_n_tensors(ma); t++) {
+        upf_tensor_view va, vb;
+        ck_assert_int_eq(upf_model_tensor_at(ma, t, &va), UPF_OK);
+        ck_assert_int_eq(upf_model_tensor_at(mb, t, &vb), UPF_OK);
+        ck_assert_uint_eq(va.n_elems, vb.n_elems);
+        ck_assert_uint_eq(va.dtype, vb.dtype);
+        if (memcmp(va.data, vb.data, va.n_elems * sizeof(float)) != 0) same = 0;
+    }
+    upf_model_close(ma);
+    upf_model_close(mb);
+    return same;
+}
+
+START_TEST(test_family_deterministic_model)
+{
+    /* one thread and the same seed: the exported tensors are the same bytes
+     * (the files differ only in metadata such as timings); another seed
+     * gives another model. _i: BPR (fast loop), WARP, softmax with history. */
+    static const char *const train[] = {
+        "train: {loss: bpr, optimizer: sgd, lr: 0.05, epochs: 4, valid_frac: 0.2, eval_every: 1}\n",
+        "train: {loss: warp, optimizer: adagrad, lr: 0.05, epochs: 4}\n",
+        "train: {loss: softmax, epochs: 4, valid_frac: 0.2, eval_every: 1, user_attr_dropout: 0.5}\n",
+    };
+    char *dir = upf_test_tmpdir();
+    char cfg[4200];
+    snprintf(cfg, sizeof cfg, "%s/det.yaml", dir);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\n  synth: {users: 300, items: 100, seed: 3}\n  events: [purchase, cart]\n"
+          "split: {kind: random, test_frac: 0.2, seed: 42}\n"
+          "model: {family: ranker, dim: 8}\n"
+          "eval: {metrics: [ndcg], k: [10]}\n",
+          f);
+    if (_i == 2) fputs("features: {history: true, item_attrs: true}\n", f);
+    fputs(train[_i], f);
+    fclose(f);
+    ck_assert_int_eq(run_train(cfg, dir, "a", ""), 0);
+    ck_assert_int_eq(run_train(cfg, dir, "b", ""), 0);
+    ck_assert_int_eq(run_train(cfg, dir, "c", "--seed 8"), 0);
+    ck_assert_msg(same_tensors(dir, "a", "b"), "%s: two runs with one seed differ", train[_i]);
+    ck_assert_msg(!same_tensors(dir, "a", "c"), "%s: the seed changes nothing", train[_i]);
+    upf_test_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_family_profiles_at_validation_cutoff)
+{
+    /* while early stopping, the profiles stop at the validation cutoff (the
+     * validation period must not leak into them); the refit's stop at
+     * split.cutoff. The log names both cutoffs, fit first. */
+    char *dir = upf_test_tmpdir();
+    char cfg[4200], path[4200], line[1024];
+    snprintf(cfg, sizeof cfg, "%s/p.yaml", dir);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data:\n  source: synth\n  synth: {users: 300, items: 100, seed: 3}\n  events: [purchase, cart]\n"
+          "split: {kind: temporal, cutoff: 2024-10-01}\n"
+          "features: {history: true, item_attrs: true, profiles: true}\n"
+          "model: {family: ranker, dim: 8}\n"
+          "train: {loss: softmax, epochs: 3, valid_frac: 0.2, eval_every: 1}\n"
+          "eval: {metrics: [ndcg], k: [10]}\n",
+          f);
+    fclose(f);
+    ck_assert_int_eq(run_train(cfg, dir, "run", ""), 0);
+    snprintf(path, sizeof path, "%s/run/train.log", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char when[2][32];
+    int n = 0;
+    const char *key = "attribute profiles from the events before ";
+    while (fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, key);
+        if (!at || n >= 2) continue;
+        snprintf(when[n++], sizeof when[0], "%.20s", at + strlen(key));
+    }
+    fclose(f);
+    ck_assert_int_eq(n, 2);
+    ck_assert_msg(strcmp(when[0], "2024-10-01T00:00:00Z") < 0, "fit-phase profiles stop at %s", when[0]);
+    ck_assert_str_eq(when[1], "2024-10-01T00:00:00Z");
+    upf_test_rmdir(dir);
+}
+END_TEST
+
 Suite *ranker_suite(void)
 {
     Suite *s = suite_create("ranker");
@@ -801,11 +961,14 @@ Suite *ranker_suite(void)
     tcase_set_timeout(t, 60);
     tcase_add_test(t, test_train_beats_popularity);
     tcase_add_test(t, test_train_deterministic);
-    tcase_add_test(t, test_hogwild_learns);
-    tcase_add_test(t, test_pair_fast_equals_reference);
+    tcase_add_loop_test(t, test_hogwild_learns, 0, 2);
+    tcase_add_loop_test(t, test_pair_fast_equals_reference, 0, 2);
     tcase_add_test(t, test_divergence_is_an_error);
     tcase_add_test(t, test_cold_items_through_attributes);
     tcase_add_test(t, test_family_end_to_end);
+    tcase_add_loop_test(t, test_family_deterministic_model, 0, 3);
+    tcase_add_test(t, test_family_divergence_keeps_checkpoint);
+    tcase_add_test(t, test_family_profiles_at_validation_cutoff);
     suite_add_tcase(s, t);
     return s;
 }

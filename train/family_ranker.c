@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../datasets/profiles.h"
+#include "../datasets/timeparse.h"
 #include "../model/kinds.h"
 #include "family.h"
 #include "family_export.h"
@@ -277,11 +278,14 @@ static void normalize_block(upf_csr *m, size_t c0, size_t c1)
     }
 }
 
-/* User and item features for a model trained on `train`. */
-static upf_status build_feats(upf_run *run, const ranker_params *p, const upf_csr *train, feats *f, upf_err *err)
+/* User and item features for a model trained on `train`; attribute profiles
+ * from the events before profile_cutoff (the split cutoff, or the validation
+ * cutoff while early stopping: the validation period must not leak into the
+ * profiles it is judged with). */
+static upf_status build_feats(upf_run *run, const ranker_params *p, const upf_csr *train, int64_t profile_cutoff,
+                              feats *f, upf_err *err)
 {
     const upf_dataset *ds = upf_run_dataset(run);
-    const upf_config *cfg = upf_run_config(run);
     upf_status st = UPF_OK;
     upf_csr ua, prof, hist, tmp, tmp2;
     memset(f, 0, sizeof *f);
@@ -292,10 +296,16 @@ static upf_status build_feats(upf_run *run, const ranker_params *p, const upf_cs
     ua = p->user_attrs ? attrs_view(&ds->user_attrs, train->n_rows) : (upf_csr){ 0 };
     if (p->profiles) {
         upf_profile_params pp = upf_profile_params_default();
-        pp.cutoff = cfg->split_cutoff;
+        pp.cutoff = profile_cutoff;
         pp.half_life_days = p->profile_half_life;
         if ((st = parse_type_map(&p->profile_weights, "features.profile_weights", pp.type_weight, err))) goto done;
         if ((st = upf_profiles_build(ds, &pp, &prof, err))) goto done;
+        int64_t y;
+        unsigned mo, dd;
+        int64_t secs = profile_cutoff % 86400 < 0 ? profile_cutoff % 86400 + 86400 : profile_cutoff % 86400;
+        upf_civil_from_days((profile_cutoff - secs) / 86400, &y, &mo, &dd);
+        upf_log(UPF_LOG_INFO, "ranker: attribute profiles from the events before %04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                (long long)y, mo, dd, (long long)(secs / 3600), (long long)(secs / 60 % 60), (long long)(secs % 60));
     }
     if (p->history && (st = upf_ranker_history_features(train, &hist, err))) goto done;
     if ((st = upf_csr_hstack(ua.ptr ? &ua : NULL, prof.ptr ? &prof : NULL, &tmp, err))) goto done;
@@ -337,10 +347,13 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Splits train into fit and valid like the test split; *cutoff: the
+ * validation cutoff of a temporal split (else the split's own cutoff). */
 static upf_status carve_valid(const upf_config *cfg, double frac, const upf_csr *train, upf_csr *fit, upf_csr *valid,
-                              upf_err *err)
+                              int64_t *cutoff, upf_err *err)
 {
     upf_split_params sp = upf_config_split_params(cfg);
+    *cutoff = cfg->split_cutoff;
     if (sp.kind == UPF_SPLIT_RANDOM) {
         sp.test_frac = frac;
         sp.seed = (uint64_t)cfg->split_seed + 1;
@@ -354,6 +367,7 @@ static upf_status carve_valid(const upf_config *cfg, double frac, const upf_csr 
         size_t at = (size_t)((double)nnz * (1.0 - frac));
         if (at >= (size_t)nnz) at = (size_t)nnz - 1;
         sp.cutoff = t[at];
+        *cutoff = sp.cutoff;
         upf_free(t);
     }
     return upf_split_csr(train, &sp, fit, valid, err);
@@ -694,15 +708,15 @@ done:
     return st;
 }
 
-static upf_status train_one(upf_run *run, const ranker_params *p, const upf_csr *train, const upf_csr *valid,
-                            uint32_t epochs, int with_valid, const char *phase, upf_ranker_model **out_m, feats *f,
+static upf_status train_one(upf_run *run, const ranker_params *p, const upf_csr *train, int64_t profile_cutoff,
+                            const upf_csr *valid, uint32_t epochs, int with_valid, const char *phase, upf_ranker_model **out_m, feats *f,
                             upf_ranker_train_result *res, float *uvec, float *ivec, float *ibias, upf_err *err)
 {
     upf_status st;
     upf_ranker_model *m = NULL;
     float *pw = NULL;
     *out_m = NULL;
-    if ((st = build_feats(run, p, train, f, err))) return st;
+    if ((st = build_feats(run, p, train, profile_cutoff, f, err))) return st;
     upf_ranker_shape s = { train->n_rows, train->n_cols, f->user.ptr ? f->user.n_cols : 0,
                            f->item.ptr ? f->item.n_cols : 0, (size_t)p->dim, p->user_id, p->item_id };
     if ((st = upf_ranker_model_create(&s, f->user.ptr ? &f->user : NULL, f->item.ptr ? &f->item : NULL, &m, err)))
@@ -754,10 +768,11 @@ static upf_status ranker_run(upf_run *run, const void *vp, upf_err *err)
     memset(&res, 0, sizeof res);
     uint32_t epochs = (uint32_t)p->epochs;
     if (p->valid_frac > 0) {
-        if ((st = carve_valid(cfg, p->valid_frac, train, &fit, &valid, err))) goto done;
+        int64_t valid_cutoff;
+        if ((st = carve_valid(cfg, p->valid_frac, train, &fit, &valid, &valid_cutoff, err))) goto done;
         upf_log(UPF_LOG_INFO, "ranker: %lld fit, %lld validation interactions", (long long)upf_csr_nnz(&fit),
                 (long long)upf_csr_nnz(&valid));
-        if ((st = train_one(run, p, &fit, &valid, epochs, 1, "fit", &m, &f, &res, uvec, ivec, ibias, err))) goto done;
+        if ((st = train_one(run, p, &fit, valid_cutoff, &valid, epochs, 1, "fit", &m, &f, &res, uvec, ivec, ibias, err))) goto done;
         upf_run_metric(run, "train.best_epoch", res.best_epoch);
         upf_run_metric(run, "train.valid_ndcg", res.best_valid);
         upf_run_metric(run, "train.fit_seconds", res.seconds);
@@ -768,18 +783,18 @@ static upf_status ranker_run(upf_run *run, const void *vp, upf_err *err)
             upf_ranker_model_free(m);
             m = NULL;
             feats_free(&f);
-            if ((st = train_one(run, p, train, NULL, best, 0, "refit", &m, &f, &res, uvec, ivec, ibias, err)))
+            if ((st = train_one(run, p, train, cfg->split_cutoff, NULL, best, 0, "refit", &m, &f, &res, uvec, ivec, ibias, err)))
                 goto done;
         } else {
             /* keep the early-stopped model; its features (history, dataset
              * attributes) are rebuilt from all training interactions, with the
              * same columns, so the test users are described by everything known */
             feats_free(&f);
-            if ((st = build_feats(run, p, train, &f, err))) goto done;
+            if ((st = build_feats(run, p, train, cfg->split_cutoff, &f, err))) goto done;
             m->user_feat = f.user.ptr ? &f.user : NULL;
             m->item_feat = f.item.ptr ? &f.item : NULL;
         }
-    } else if ((st = train_one(run, p, train, NULL, epochs, 0, "fit", &m, &f, &res, uvec, ivec, ibias, err))) {
+    } else if ((st = train_one(run, p, train, cfg->split_cutoff, NULL, epochs, 0, "fit", &m, &f, &res, uvec, ivec, ibias, err))) {
         goto done;
     }
     upf_run_metric(run, "train.epochs", res.epochs_run);

@@ -6,8 +6,9 @@
  *       lines to reuse another tool's split), validation carved from train for
  *       early stopping, refit on all of train for the best epoch count, then
  *       NDCG@10 on test by a plain full-catalogue reference evaluator.
- *   bench_ranker throughput USERS ITEMS EVENTS THREADS [key=value ...]
- *       pairwise BPR updates/s at dim 64 on a generated model, negative check on.
+ *   bench_ranker throughput USERS ITEMS EVENTS THREADS [uniform] [key=value ...]
+ *       pairwise BPR updates/s at dim 64 on a generated model, negative check on;
+ *       items Zipf-like (1/(rank+10)), or uniform.
  * Figures only, never assertions. Not part of the product.
  */
 #include <math.h>
@@ -490,10 +491,10 @@ static int cmp_i32(const void *a, const void *b)
 
 /* U users with about E/U distinct items each, items drawn with a Zipf-like
  * skew (alias over 1/(rank+10)) so the popular rows are shared as in real data. */
-static void synth_events(size_t U, size_t I, size_t E, upf_csr *m)
+static void synth_events(size_t U, size_t I, size_t E, int uniform, upf_csr *m)
 {
     double *w = malloc(I * sizeof *w);
-    for (size_t i = 0; i < I; i++) w[i] = 1.0 / ((double)i + 10.0);
+    for (size_t i = 0; i < I; i++) w[i] = uniform ? 1.0 : 1.0 / ((double)i + 10.0);
     upf_alias a;
     upf_err err;
     upf_alias_build(w, I, &a, &err);
@@ -526,6 +527,46 @@ static double max_rss_mb(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+/* The in-run peer: the plain loop BENCH.md's "19-20M updates/s per thread in
+ * cache" describes (users in index order, one uniform negative without a
+ * check, float sigmoid, no prefetch, no loss), over the same events and model
+ * on one thread, so the trainer's rate can be read as a ratio to what this
+ * machine gives a plain loop right now. Built with the project's flags (no
+ * -ffast-math), its float dot is one serial chain of adds: BENCH.md's plain
+ * loop figure was likely built with reassociation allowed. Returns updates
+ * per cpu-second. */
+static double plain_loop_rate(const upf_csr *tr, float *P, float *Q, float *bias, size_t d)
+{
+    upf_rng r;
+    upf_rng_seed(&r, 9, 0);
+    const uint32_t I = (uint32_t)tr->n_cols;
+    const float lr = 0.05f, l2 = 1e-4f;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    uint64_t n = 0;
+    for (size_t u = 0; u < tr->n_rows; u++) {
+        float *pu = P + u * d;
+        for (int64_t e = tr->ptr[u]; e < tr->ptr[u + 1]; e++, n++) {
+            const size_t i = (size_t)tr->idx[e], j = upf_rng_below(&r, I);
+            float *qi = Q + i * d, *qj = Q + j * d;
+            float x = bias[i] - bias[j];
+            for (size_t k = 0; k < d; k++) x += pu[k] * (qi[k] - qj[k]);
+            const float g = 1.0f / (1.0f + expf(x)); /* sigmoid(-x) */
+            for (size_t k = 0; k < d; k++) {
+                const float pk = pu[k], a = qi[k], b = qj[k];
+                pu[k] += lr * (g * (a - b) - l2 * pk);
+                qi[k] += lr * (g * pk - l2 * a);
+                qj[k] += lr * (-g * pk - l2 * b);
+            }
+            bias[i] += lr * (g - l2 * bias[i]);
+            bias[j] += lr * (-g - l2 * bias[j]);
+        }
+    }
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+    return cpu > 0 ? (double)n / cpu : 0.0;
+}
+
 static int throughput(int argc, char **argv)
 {
     if (argc < 6) return 2;
@@ -542,15 +583,18 @@ static int throughput(int argc, char **argv)
     h.t.epochs = 1;
     h.t.check_negatives = 1;
     h.dim = 64;
+    int uniform = 0;
     for (int a = 6; a < argc; a++)
-        if (set_hp(&h, argv[a])) {
+        if (strcmp(argv[a], "uniform") == 0) {
+            uniform = 1; /* items drawn uniformly instead of Zipf-like */
+        } else if (set_hp(&h, argv[a])) {
             fprintf(stderr, "unknown argument %s\n", argv[a]);
             return 2;
         }
     h.t.threads = threads;
     upf_csr tr;
     double t0 = now_s();
-    synth_events(U, I, E, &tr);
+    synth_events(U, I, E, uniform, &tr);
     double t1 = now_s();
     upf_ranker_shape s = { U, I, 0, 0, h.dim, 1, 1 };
     upf_ranker_model *m = NULL;
@@ -576,11 +620,24 @@ static int throughput(int argc, char **argv)
     }
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     double cpu = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
-    printf("cpu-time rate: %.2fM updates/s per busy thread (%.0f%% of %u threads busy)\n",
-           (double)res.updates / cpu / 1e6, 100.0 * cpu / res.seconds / threads, threads);
-    printf("users %zu items %zu events %lld dim %zu threads %u loss %s opt %s: %.2fM updates/s (%.1f ns/update), "
+    const double rate_cpu = (double)res.updates / cpu, rate_wall = (double)res.updates / res.seconds;
+    printf("cpu-time rate: %.2fM updates/s per busy thread (%.0f%% of %u threads busy)\n", rate_cpu / 1e6,
+           100.0 * cpu / res.seconds / threads, threads);
+    if (threads == 1) {
+        double plain = plain_loop_rate(&tr, m->p.user_id, m->p.item_id, m->p.item_bias, h.dim);
+        printf("plain loop (same events and model, no check, no prefetch; cpu time): %.2fM updates/s; "
+               "trainer / plain %.2f\n", plain / 1e6, rate_cpu / plain);
+    }
+    /* BENCH.md's figures for this size and thread count, and the issue's target */
+    const int big = model_mb > 1024.0;
+    const double bench_md = big ? (threads == 1 ? 5.15e6 : 9.7e6) : (threads == 1 ? 19.5e6 : 38e6);
+    const double target = big ? (threads == 2 ? 8e6 : 0) : 15e6 * threads;
+    printf("ratios: wall %.2fM/s is %.2fx BENCH.md (%.1fM/s)", rate_wall / 1e6, rate_wall / bench_md, bench_md / 1e6);
+    if (target > 0) printf(", %.2fx the target (%.0fM/s)", rate_wall / target, target / 1e6);
+    printf("; cpu-time rate x threads %.2fx BENCH.md\n", rate_cpu * threads / bench_md);
+    printf("users %zu items %zu (%s) events %lld dim %zu threads %u loss %s opt %s: %.2fM updates/s (%.1f ns/update), "
            "model %.0f MB, events %.0f MB, peak RSS %.0f MB (gen %.1fs)\n",
-           U, I, (long long)upf_csr_nnz(&tr), h.dim, threads, upf_ranker_loss_name(h.t.loss),
+           U, I, uniform ? "uniform" : "zipf", (long long)upf_csr_nnz(&tr), h.dim, threads, upf_ranker_loss_name(h.t.loss),
            upf_opt_kind_name(h.t.opt.kind), (double)res.updates / res.seconds / 1e6,
            res.seconds * 1e9 / (double)res.updates, model_mb, events_mb, max_rss_mb(), t1 - t0);
     upf_ranker_model_free(m);
