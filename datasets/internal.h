@@ -70,11 +70,6 @@ upf_status upf_order_by_key_time(const int32_t *key, const int64_t *time, int64_
  * scratch (n * elem_size bytes). */
 void upf_apply_order(void *col, size_t elem_size, const int64_t *order, int64_t n, void *scratch);
 
-/* Asks the kernel to back the 2 MiB-aligned interior of a large block with
- * transparent huge pages (Linux, best effort, no-op elsewhere): reading
- * hundreds of MB into fresh memory otherwise costs one page fault per 4 KiB,
- * as much as the copy itself. numpy does the same for its arrays. */
-void upf_advise_huge(void *p, size_t n);
 
 /* ISO-8601 UTC ("2024-05-01T10:00:00Z") of a unix time into buf (>= 32 bytes). */
 void upf_format_iso_time(int64_t t, char *buf, size_t n);

@@ -1,26 +1,10 @@
 /* strings.c - the growable string blob behind upf_strings (used by the builder
- * and the HDF5 reader), the UTF-8 and HDF5-name checks, and the huge-page
- * advice for large arrays.
+ * and the HDF5 reader), the UTF-8 and HDF5-name checks.
  * Growth doubles with checked sizes; a failed growth leaves the blob intact.
  */
-#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
-
-void upf_advise_huge(void *p, size_t n)
-{
-#if defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (!p || n < 2 * huge) return;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
-    if (e > a) (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
-#endif
-}
 
 static int grow_bytes(upf_strbuf *sb, size_t need)
 {

@@ -1,6 +1,7 @@
 /* base.c - status strings, error context, checked sizes, allocation hooks, log hook.
  * The only process-wide state in the tree lives here: the log hook, the
  * allocation-failure switch (tests) and the interrupt flag (signal handler). */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include "base.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *upf_version_string(void) { return "0.1.0"; }
 
@@ -202,3 +204,16 @@ static volatile sig_atomic_t interrupted_flag;
 
 int upf_interrupted(void) { return interrupted_flag != 0; }
 void upf_set_interrupted(int on) { interrupted_flag = on ? 1 : 0; }
+
+void upf_advise_huge(void *p, size_t n)
+{
+#if defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (!p || n < 2 * huge) return;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
+    if (e > a) (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}

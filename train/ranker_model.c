@@ -3,25 +3,10 @@
  * gradients to those parts. Plain loops only; batched scoring with BLAS lives
  * in ranker_loss.c. Entry points: upf_ranker_model_create / _init /
  * upf_ranker_user_vec / upf_ranker_item_vec / upf_ranker_*_backward. */
-#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include "ranker_model.h"
 
 #include <math.h>
 #include <string.h>
-#include <sys/mman.h>
-
-void upf_ranker_advise_huge(void *p, size_t n)
-{
-#if defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (!p || n < 2 * huge) return;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
-    if (e > a) (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
-#endif
-}
 
 /* ---- layout ---- */
 
@@ -122,7 +107,7 @@ upf_status upf_ranker_model_create(const upf_ranker_shape *s, const upf_csr *use
         st = upf_err_set(err, UPF_ERR_NOMEM, "ranker model: out of memory for %zu parameters", n);
         goto done;
     }
-    upf_ranker_advise_huge(m->block, bytes); /* before the first touch */
+    upf_advise_huge(m->block, bytes); /* before the first touch */
     memset(m->block, 0, bytes);
     upf_ranker_views(s, m->block, &m->p);
     m->user_feat = s->n_user_attrs ? user_feat : NULL;

@@ -125,10 +125,6 @@ void upf_ranker_user_backward(const upf_ranker_model *m, const upf_ranker_view *
 void upf_ranker_item_backward(const upf_ranker_model *m, const upf_ranker_view *gv, size_t i,
                               const float *g, float gb, float scale);
 
-/* Asks the kernel for 2 MiB pages over the aligned interior of [p, p + n)
- * (advice only; no-op for small blocks or without MADV_HUGEPAGE). Random row
- * updates over a model of tens of MB otherwise miss the TLB on most rows. */
-void upf_ranker_advise_huge(void *p, size_t n);
 
 /* 1 when every parameter is finite; otherwise 0 and *where names the first bad view. */
 int upf_ranker_model_finite(const upf_ranker_model *m, const char **where);

@@ -196,7 +196,7 @@ upf_status upf_pair_ctx_create(const upf_ranker_model *m, const upf_csr *train, 
                              m->n_params, n_state);
             goto done;
         }
-        upf_ranker_advise_huge(c->state, bytes);
+        upf_advise_huge(c->state, bytes);
         memset(c->state, 0, bytes);
         upf_ranker_views(&m->shape, c->state, &c->s1);
         if (n_state == 2) upf_ranker_views(&m->shape, c->state + m->n_params, &c->s2);
