@@ -12,6 +12,7 @@ extern const upf_family upf_family_aft;
 extern const upf_family upf_family_bgnbd;
 extern const upf_family upf_family_uplift;
 extern const upf_family upf_family_ranker;
+extern const upf_family upf_family_triggers;
 
 const upf_family *const upf_families[] = {
     &upf_family_popularity,
@@ -21,5 +22,6 @@ const upf_family *const upf_families[] = {
     &upf_family_bgnbd,
     &upf_family_uplift,
     &upf_family_ranker,
+    &upf_family_triggers,
     NULL,
 };

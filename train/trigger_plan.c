@@ -354,6 +354,7 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
         }
         stats->audience[k]++;
         msg->anchor = cand.anchor;
+        if (p->audience && msgs_push(p->audience, msg)) return UPF_ERR_NOMEM;
         if (upf_trig_repeat_blocked(st, r, u, k, cutoff)) {
             reason[k] = UPF_TRIG_WHY_REPEAT;
             if (p->timing) stats->seconds[k] += now_s() - t0;

@@ -51,6 +51,7 @@ typedef struct upf_trig_planner {
     int32_t *pop_order;     /* (n_pop) items by pop, descending */
     size_t n_pop;
     int timing;             /* 1: fill upf_trig_stats.seconds */
+    upf_trig_msgs *audience; /* when not NULL: one entry (user, day, trigger, no items) per eligible pair */
     int32_t *scratch;       /* (n_items) */
 } upf_trig_planner;
 

@@ -1,0 +1,218 @@
+/* family_triggers.c - `model.family: triggers`: the keys of lifecycle
+ * trigger configs (rules per trigger, budgets, the models behind the plan,
+ * the back-test's window) and, under `upfunnel train`, a back-test over
+ * eval.from .. eval.to recorded in metrics.json. The planning itself lives in
+ * trigger_*.c; `upfunnel triggers plan|backtest` (cli_triggers.c) is the
+ * usual entry. Entry points: upf_family_triggers, upf_trig_settings_from_config.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "family.h"
+#include "trigger_backtest.h"
+
+typedef struct triggers_params {
+    upf_cfg_strings triggers;  /* model.triggers */
+    upf_cfg_strings priority;  /* model.priority */
+    upf_cfg_map windows;       /* model.window_days */
+    upf_cfg_map repeats;       /* model.repeat_days */
+    int64_t expiry_days, follow_up_days, quiet_days;
+    int64_t budget_messages, budget_days;
+    int budget_adaptive;
+    int64_t items;
+    double affinity_quantile;
+    int64_t affinity_history_days;
+    int64_t buy_again_tolerance, buy_again_rule_days;
+    double win_back_threshold;
+    int64_t win_back_horizon, win_back_min_days, win_back_rule_days, win_back_max_days;
+    int ranker, bgnbd, uplift;
+    int64_t dim, epochs;
+    double lr, l2;
+    int64_t uplift_min_rows, pool, retrain_days;
+    int64_t attribution_days;
+    int64_t from, to;
+    int random;
+    int64_t response_seed;
+} triggers_params;
+
+static const char *const trigger_choices[] = {
+    "cart_abandon", "browse_abandon", "search_abandon", "follow_up", "birthday", "anniversary",
+    "price_drop", "back_in_stock", "new_arrivals", "buy_again", "win_back", NULL,
+};
+
+#define OFF(f) offsetof(triggers_params, f)
+#define INF INFINITY
+static const upf_cfg_key triggers_keys[] = {
+    { "model.triggers", UPF_CFG_STRING_LIST, OFF(triggers), 0, 0,
+      "[cart_abandon, browse_abandon, search_abandon, follow_up, birthday, anniversary, price_drop, back_in_stock, "
+      "new_arrivals, buy_again, win_back]", trigger_choices, "the triggers that run (a trigger whose data is missing is reported and stays off)", 0 },
+    { "model.priority", UPF_CFG_STRING_LIST, OFF(priority), 0, 0,
+      "[cart_abandon, buy_again, search_abandon, browse_abandon, birthday, price_drop, follow_up, back_in_stock, "
+      "win_back, anniversary, new_arrivals]", trigger_choices,
+      "preference among a user's eligible triggers when no uplift estimate exists, first = preferred; unlisted triggers follow in this default order", 0 },
+    { "model.window_days", UPF_CFG_MAP, OFF(windows), 0, 0, "{}", NULL,
+      "per trigger, days the qualifying event or item change may be old, e.g. {browse_abandon: 3}; defaults: cart 14, browse 3, search 3, price_drop 7, back_in_stock 7, new_arrivals 7", 0 },
+    { "model.repeat_days", UPF_CFG_MAP, OFF(repeats), 0, 0, "{}", NULL,
+      "per trigger, the same trigger reaches a user at most once per this many days (365: once a year); defaults: abandon 3/7/7, follow_up/birthday/anniversary 365, item changes 7/7/14, buy_again and win_back 30", 0 },
+    { "model.expiry_days", UPF_CFG_INT, OFF(expiry_days), 1, 365, "14", NULL,
+      "abandon reminders expire: the last reminder day is the event's UTC day plus this", 0 },
+    { "model.follow_up_days", UPF_CFG_INT, OFF(follow_up_days), 1, 365, "10", NULL,
+      "follow-up: sent this many UTC days after the user's last purchase, once", 0 },
+    { "model.quiet_days", UPF_CFG_INT, OFF(quiet_days), 0, 365, "2", NULL,
+      "no message while the user's last purchase is fewer than this many UTC days old", 0 },
+    { "model.budget.messages", UPF_CFG_INT, OFF(budget_messages), 1, 16, "2", NULL,
+      "message budget: at most this many messages per user ...", 0 },
+    { "model.budget.days", UPF_CFG_INT, OFF(budget_days), 1, 365, "7", NULL, "... in any window of this many days", 0 },
+    { "model.budget.adaptive", UPF_CFG_BOOL, OFF(budget_adaptive), 0, 0, "true", NULL,
+      "stretch the budget window to the user's median interval between purchase days (at most 4x budget.days)", 0 },
+    { "model.items", UPF_CFG_INT, OFF(items), 1, 8, "4", NULL, "items shown per message", 0 },
+    { "model.affinity_quantile", UPF_CFG_DOUBLE, OFF(affinity_quantile), 0, 1, "0.9", NULL,
+      "price drop, back in stock, new arrivals: keep items whose ranker score reaches this quantile of the user's scores over the candidate pool", 0 },
+    { "model.affinity_history_days", UPF_CFG_INT, OFF(affinity_history_days), 1, 3650, "90", NULL,
+      "item changes reach users active in this many days; rules only: items the user viewed or carted in them", 0 },
+    { "model.buy_again.tolerance_days", UPF_CFG_INT, OFF(buy_again_tolerance), 0, 365, "3", NULL,
+      "buy again: sendable from the predicted repurchase day up to this many days after it", 0 },
+    { "model.buy_again.rule_days", UPF_CFG_INT, OFF(buy_again_rule_days), 1, 3650, "30", NULL,
+      "rules only: an item bought on two days or more is due this many days after its last purchase", 0 },
+    { "model.win_back.threshold", UPF_CFG_DOUBLE, OFF(win_back_threshold), 0, 1, "0.6", NULL,
+      "win-back: BG/NBD risk of no purchase within the horizon at least this", 0 },
+    { "model.win_back.horizon_days", UPF_CFG_INT, OFF(win_back_horizon), 1, 3650, "30", NULL,
+      "win-back: the horizon H of that risk", 0 },
+    { "model.win_back.min_days", UPF_CFG_INT, OFF(win_back_min_days), 0, 3650, "21", NULL,
+      "win-back: never while the last purchase is newer than this many days", 0 },
+    { "model.win_back.rule_days", UPF_CFG_INT, OFF(win_back_rule_days), 1, 3650, "60", NULL,
+      "rules only (and without BG/NBD): win-back after this many days without a purchase", 0 },
+    { "model.win_back.max_days", UPF_CFG_INT, OFF(win_back_max_days), 1, 36500, "365", NULL,
+      "nobody lapsed longer than this many days gets a win-back", 0 },
+    { "train.ranker", UPF_CFG_BOOL, OFF(ranker), 0, 0, "true", NULL,
+      "train the ranker (softmax, id embeddings) on views, carts and purchases before the planned day", 0 },
+    { "train.dim", UPF_CFG_INT, OFF(dim), 1, 1024, "32", NULL, "ranker embedding dimension", 0 },
+    { "train.epochs", UPF_CFG_INT, OFF(epochs), 1, 10000, "20", NULL, "ranker epochs per (re)training", 0 },
+    { "train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "ranker Adam learning rate", UPF_CFG_MIN_EXCL },
+    { "train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 10, "0.0001", NULL, "ranker L2 penalty", 0 },
+    { "train.bgnbd", UPF_CFG_BOOL, OFF(bgnbd), 0, 0, "true", NULL,
+      "fit BG/NBD (weeks) for the win-back churn risk", 0 },
+    { "train.uplift", UPF_CFG_BOOL, OFF(uplift), 0, 0, "true", NULL,
+      "choose among triggers by their uplift measured on /messages with a hold-out arm, where it exists", 0 },
+    { "train.uplift_min_rows", UPF_CFG_INT, OFF(uplift_min_rows), 1, 100000000, "100", NULL,
+      "messages needed in each arm (sent, held out) before a trigger's uplift is used", 0 },
+    { "train.pool", UPF_CFG_INT, OFF(pool), 1, 100000, "500", NULL,
+      "candidate pool of recommendations: the items most interacted with in the 30 days before the planned day", 0 },
+    { "train.retrain_days", UPF_CFG_INT, OFF(retrain_days), 1, 3650, "7", NULL,
+      "back-test: retrain every model every this many days (on the events before that day)", 0 },
+    { "eval.attribution_days", UPF_CFG_INT, OFF(attribution_days), 1, 365, "7", NULL,
+      "a purchase within this many days of a message counts for it (hit: a shown item; conversion: any)", 0 },
+    { "eval.from", UPF_CFG_DATE, OFF(from), 0, 0, "", NULL,
+      "first back-test day (UTC); `triggers backtest --from` overrides it", 0 },
+    { "eval.to", UPF_CFG_DATE, OFF(to), 0, 0, "", NULL, "last back-test day (UTC), inclusive; --to overrides it", 0 },
+    { "eval.random", UPF_CFG_BOOL, OFF(random), 0, 0, "true", NULL,
+      "also back-test a random plan (a random eligible trigger, random candidate items)", 0 },
+    { "eval.response_seed", UPF_CFG_INT, OFF(response_seed), 0, INF, "1", NULL,
+      "generated data: seed of the planted per-user response to each trigger (TRUE incremental purchases)", 0 },
+    { NULL, 0, 0, 0, 0, NULL, NULL, NULL, 0 },
+};
+
+static upf_status map_days(const upf_cfg_map *m, const char *key, int *out, upf_err *err)
+{
+    for (size_t j = 0; j < m->n; j++) {
+        int k = upf_trigger_from_name(m->keys[j]);
+        if (k < 0) return upf_err_set(err, UPF_ERR_CONFIG, "%s.%s: expected a trigger name, got %s", key, m->keys[j], m->keys[j]);
+        char *end = NULL;
+        long v = strtol(m->values[j], &end, 10);
+        if (!end || *end || end == m->values[j] || v < 0 || v > 36500)
+            return upf_err_set(err, UPF_ERR_CONFIG, "%s.%s: expected whole days in [0, 36500], got %s", key, m->keys[j],
+                               m->values[j]);
+        if (out) out[k] = (int)v;
+    }
+    return UPF_OK;
+}
+
+static upf_status triggers_check(const void *params, const upf_config *cfg, upf_err *err)
+{
+    (void)cfg;
+    const triggers_params *p = params;
+    upf_status st = map_days(&p->windows, "model.window_days", NULL, err);
+    if (!st) st = map_days(&p->repeats, "model.repeat_days", NULL, err);
+    if (!st && p->from != UPF_CFG_DATE_UNSET && p->to != UPF_CFG_DATE_UNSET && p->to < p->from)
+        st = upf_err_set(err, UPF_ERR_CONFIG, "eval.to: expected a day on or after eval.from");
+    return st;
+}
+
+upf_status upf_trig_settings_from_config(const upf_cfg_loaded *c, upf_trig_settings *s, upf_err *err)
+{
+    memset(s, 0, sizeof *s);
+    const upf_config *cfg = upf_config_common(c);
+    if (strcmp(cfg->model_family, "triggers") != 0)
+        return upf_config_key_error(c, err, "model.family", "expected triggers, got %s", cfg->model_family);
+    const triggers_params *p = upf_config_family_params(c);
+    upf_trig_rules *r = &s->rules;
+    *r = upf_trig_rules_default();
+    for (int k = 0; k < UPF_TRIG_COUNT; k++) r->enabled[k] = 0;
+    for (size_t j = 0; j < p->triggers.n; j++) r->enabled[upf_trigger_from_name(p->triggers.v[j])] = 1;
+    /* the listed order first, then the rest in the default order */
+    int rank = 0, placed[UPF_TRIG_COUNT] = { 0 };
+    for (size_t j = 0; j < p->priority.n; j++) {
+        int k = upf_trigger_from_name(p->priority.v[j]);
+        if (!placed[k]) r->priority[k] = rank++, placed[k] = 1;
+    }
+    upf_trig_rules d = upf_trig_rules_default();
+    for (int q = 0; q < UPF_TRIG_COUNT; q++)
+        for (int k = 0; k < UPF_TRIG_COUNT; k++)
+            if (d.priority[k] == q && !placed[k]) r->priority[k] = rank++, placed[k] = 1;
+    upf_status st = map_days(&p->windows, "model.window_days", r->window_days, err);
+    if (!st) st = map_days(&p->repeats, "model.repeat_days", r->repeat_days, err);
+    if (st) return st;
+    r->expiry_days = (int)p->expiry_days;
+    r->follow_up_days = (int)p->follow_up_days;
+    r->quiet_days = (int)p->quiet_days;
+    r->budget_messages = (int)p->budget_messages;
+    r->budget_days = (int)p->budget_days;
+    r->budget_adaptive = p->budget_adaptive;
+    r->n_items = (int)p->items;
+    r->affinity_quantile = p->affinity_quantile;
+    r->affinity_history_days = (int)p->affinity_history_days;
+    r->buy_again_tolerance_days = (int)p->buy_again_tolerance;
+    r->buy_again_rule_days = (int)p->buy_again_rule_days;
+    r->win_back_threshold = p->win_back_threshold;
+    r->win_back_horizon_days = (int)p->win_back_horizon;
+    r->win_back_min_days = (int)p->win_back_min_days;
+    r->win_back_rule_days = (int)p->win_back_rule_days;
+    r->win_back_max_days = (int)p->win_back_max_days;
+    upf_trig_model_params *m = &s->models;
+    *m = upf_trig_model_params_default();
+    m->use_ranker = p->ranker, m->use_bgnbd = p->bgnbd, m->use_uplift = p->uplift;
+    m->ranker_dim = (int)p->dim, m->ranker_epochs = (int)p->epochs, m->ranker_lr = p->lr, m->ranker_l2 = p->l2;
+    m->uplift_min_rows = (int)p->uplift_min_rows, m->pool_size = (int)p->pool, m->retrain_days = (int)p->retrain_days;
+    m->attribution_days = (int)p->attribution_days;
+    m->seed = (uint64_t)cfg->train_seed;
+    s->attribution_days = (int)p->attribution_days;
+    s->from = p->from, s->to = p->to;
+    s->random_baseline = p->random;
+    s->response_seed = (uint64_t)p->response_seed;
+    return UPF_OK;
+}
+
+/* ---- `upfunnel train` on a triggers config: the back-test into metrics.json ---- */
+
+static upf_status triggers_run(upf_run *run, const void *params, upf_err *err)
+{
+    (void)params;
+    upf_err_set(err, UPF_ERR_CONFIG,
+                "model.family triggers: plans and back-tests run with `upfunnel triggers plan|backtest CONFIG`, not "
+                "`upfunnel train`");
+    (void)run;
+    return UPF_ERR_CONFIG;
+}
+
+const upf_family upf_family_triggers = {
+    "triggers",
+    "lifecycle triggers: who gets which message when (rules, ranker items, BG/NBD win-back, repurchase timing, "
+    "uplift by trigger); run with `upfunnel triggers plan|backtest`",
+    triggers_keys,
+    sizeof(triggers_params),
+    triggers_check,
+    triggers_run,
+};
