@@ -46,13 +46,12 @@ static const char *const trigger_choices[] = {
 #define OFF(f) offsetof(triggers_params, f)
 #define INF INFINITY
 static const upf_cfg_key triggers_keys[] = {
-    { "model.triggers", UPF_CFG_STRING_LIST, OFF(triggers), 0, 0,
-      "[cart_abandon, browse_abandon, search_abandon, follow_up, birthday, anniversary, price_drop, back_in_stock, "
-      "new_arrivals, buy_again, win_back]", trigger_choices, "the triggers that run (a trigger whose data is missing is reported and stays off)", 0 },
-    { "model.priority", UPF_CFG_STRING_LIST, OFF(priority), 0, 0,
-      "[cart_abandon, buy_again, search_abandon, browse_abandon, birthday, price_drop, follow_up, back_in_stock, "
-      "win_back, anniversary, new_arrivals]", trigger_choices,
-      "preference among a user's eligible triggers when no uplift estimate exists, first = preferred; unlisted triggers follow in this default order", 0 },
+    { "model.triggers", UPF_CFG_STRING_LIST, OFF(triggers), 0, 0, "[]", trigger_choices,
+      "the triggers that run; [] = every one (a trigger whose data is missing is reported by name and stays off)", 0 },
+    { "model.priority", UPF_CFG_STRING_LIST, OFF(priority), 0, 0, "[]", trigger_choices,
+      "preference among a user's eligible triggers without an uplift estimate, first = preferred; unlisted ones follow "
+      "in the default order cart_abandon, buy_again, search_abandon, browse_abandon, birthday, price_drop, follow_up, "
+      "back_in_stock, win_back, anniversary, new_arrivals", 0 },
     { "model.window_days", UPF_CFG_MAP, OFF(windows), 0, 0, "{}", NULL,
       "per trigger, days the qualifying event or item change may be old, e.g. {browse_abandon: 3}; defaults: cart 14, browse 3, search 3, price_drop 7, back_in_stock 7, new_arrivals 7", 0 },
     { "model.repeat_days", UPF_CFG_MAP, OFF(repeats), 0, 0, "{}", NULL,
@@ -150,8 +149,10 @@ upf_status upf_trig_settings_from_config(const upf_cfg_loaded *c, upf_trig_setti
     const triggers_params *p = upf_config_family_params(c);
     upf_trig_rules *r = &s->rules;
     *r = upf_trig_rules_default();
-    for (int k = 0; k < UPF_TRIG_COUNT; k++) r->enabled[k] = 0;
-    for (size_t j = 0; j < p->triggers.n; j++) r->enabled[upf_trigger_from_name(p->triggers.v[j])] = 1;
+    if (p->triggers.n) {
+        for (int k = 0; k < UPF_TRIG_COUNT; k++) r->enabled[k] = 0;
+        for (size_t j = 0; j < p->triggers.n; j++) r->enabled[upf_trigger_from_name(p->triggers.v[j])] = 1;
+    }
     /* the listed order first, then the rest in the default order */
     int rank = 0, placed[UPF_TRIG_COUNT] = { 0 };
     for (size_t j = 0; j < p->priority.n; j++) {

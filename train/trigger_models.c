@@ -207,14 +207,19 @@ static upf_status fit_bgnbd(const upf_dataset *ds, int64_t cutoff, upf_trig_mode
     return UPF_OK;
 }
 
-double upf_trig_churn_risk(const upf_trig_models *m, int32_t u, double horizon_days)
+double upf_trig_churn_risk(const upf_trig_models *m, int32_t u, double horizon_days, int64_t now)
 {
     if (!m->has_bgnbd || m->bg_T[u] < 0.0f) return NAN;
-    double x = m->bg_x[u], tx = m->bg_tx[u], T = m->bg_T[u];
-    double pa = upf_bgnbd_p_alive(&m->bgnbd, x, tx, T), ex = 0.0;
-    if (upf_bgnbd_expected(&m->bgnbd, x, tx, T, horizon_days / m->bg_unit_days, &ex) != UPF_OK || !(pa > 0.0))
-        return 1.0;
-    return 1.0 - pa + pa * exp(-ex / pa);
+    /* the summary is as of the training cutoff; the customer has been silent since */
+    double extra = now > m->cutoff ? (double)(now - m->cutoff) / (UPF_TRIG_DAY * m->bg_unit_days) : 0.0;
+    double x = m->bg_x[u], tx = m->bg_tx[u], T = (double)m->bg_T[u] + extra, h = horizon_days / m->bg_unit_days;
+    const upf_bgnbd_params *p = &m->bgnbd;
+    double pa = upf_bgnbd_p_alive(p, x, tx, T);
+    /* BG/NBD drops a customer only right after a purchase, so an alive customer
+     * stays alive until the next one: P(none in h | alive) = E[exp(-lambda h)]
+     * under the posterior Gamma(r + x, alpha + T) */
+    double none_alive = exp((p->r + x) * (log(p->alpha + T) - log(p->alpha + T + h)));
+    return 1.0 - pa + pa * none_alive;
 }
 
 /* ---- repurchase gaps ---- */
@@ -269,20 +274,28 @@ static upf_status item_gaps(const upf_dataset *ds, int64_t cutoff, upf_trig_mode
     return UPF_OK;
 }
 
-double upf_trig_rebuy_days(const upf_trig_models *m, const upf_dataset *ds, int32_t u, int32_t i, int64_t cutoff)
+void upf_trig_rebuy_days(const upf_trig_models *m, const upf_dataset *ds, int32_t u, int64_t cutoff,
+                         const int32_t *items, int n, double *out)
 {
-    double sum = 0.0;
-    int n = 0;
-    int64_t next_day = INT64_MIN;
+    double sum[256];
+    int cnt[256];
+    int64_t next_day[256];
+    if (n > 256) n = 256;
+    for (int j = 0; j < n; j++) sum[j] = 0.0, cnt[j] = 0, next_day[j] = INT64_MIN;
     for (int64_t e = upf_trig_prefix_end(ds, u, cutoff) - 1; e >= ds->user_ptr[u]; e--) {
-        if (ds->ev_type[e] != UPF_EV_PURCHASE || ds->ev_item[e] != i) continue;
+        if (ds->ev_type[e] != UPF_EV_PURCHASE) continue;
+        int j = 0;
+        while (j < n && items[j] != ds->ev_item[e]) j++;
+        if (j == n) continue;
         int64_t d = day_of(ds->ev_time[e]);
-        if (next_day != INT64_MIN && d < next_day) sum += (double)(next_day - d), n++;
-        if (next_day == INT64_MIN || d < next_day) next_day = d;
+        if (next_day[j] != INT64_MIN && d < next_day[j]) sum[j] += (double)(next_day[j] - d), cnt[j]++;
+        if (next_day[j] == INT64_MIN || d < next_day[j]) next_day[j] = d;
     }
-    double prior = m->item_gap_days ? (double)m->item_gap_days[i] : (double)NAN;
-    if (isnan(prior)) return n ? sum / n : (double)NAN;
-    return (sum + 2.0 * prior) / (n + 2.0);
+    for (int j = 0; j < n; j++) {
+        double prior = m->item_gap_days ? (double)m->item_gap_days[items[j]] : (double)NAN;
+        if (isnan(prior)) out[j] = cnt[j] ? sum[j] / cnt[j] : (double)NAN;
+        else out[j] = (sum[j] + 2.0 * prior) / (cnt[j] + 2.0);
+    }
 }
 
 /* ---- uplift per trigger from logged messages ---- */

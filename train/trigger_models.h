@@ -77,15 +77,18 @@ void upf_trig_user_vec(const upf_trig_models *m, int32_t u, float *out);
 /* Ranker score of item i for a user vector uv; 0 without a ranker. */
 float upf_trig_score_vec(const upf_trig_models *m, const float *uv, int32_t i);
 
-/* P(no purchase within horizon_days | history before the cutoff) under
- * BG/NBD: 1 - p + p exp(-E/p), p = P(alive), E = expected purchases in the
- * horizon (a Poisson approximation for an alive customer). NaN when the model
- * is off or the user has no purchase before the cutoff. */
-double upf_trig_churn_risk(const upf_trig_models *m, int32_t u, double horizon_days);
+/* P(no purchase within horizon_days after `now` | history before the
+ * training cutoff and silence since) under BG/NBD: 1 - p + p ((alpha + T) /
+ * (alpha + T + h))^(r + x), p = P(alive) at T (exact: BG/NBD drops a customer
+ * only right after a purchase). T counts to `now`. NaN when the model is off
+ * or the user has no purchase before the cutoff. */
+double upf_trig_churn_risk(const upf_trig_models *m, int32_t u, double horizon_days, int64_t now);
 
-/* Predicted days between the user's purchases of item i: (sum of the user's
- * own gaps + 2 * item median) / (n gaps + 2); the user's mean alone when the
- * item has no median; NaN when neither exists. Reads events before cutoff. */
-double upf_trig_rebuy_days(const upf_trig_models *m, const upf_dataset *ds, int32_t u, int32_t i, int64_t cutoff);
+/* Predicted days between the user's purchases of each of items[0..n) (n <=
+ * 256) into out: (sum of the user's own gaps + 2 * item median) / (n gaps +
+ * 2); the user's mean alone when the item has no median; NaN when neither
+ * exists. One pass over the user's events before cutoff. */
+void upf_trig_rebuy_days(const upf_trig_models *m, const upf_dataset *ds, int32_t u, int64_t cutoff,
+                         const int32_t *items, int n, double *out);
 
 #endif

@@ -153,6 +153,21 @@ static int by_score_desc(const void *a, const void *b)
     return (x->item > y->item) - (x->item < y->item);
 }
 
+/* Moves the best min(want, n) of buf[0..n) to the front, best first (the
+ * by_score_desc order); O(n * want), which beats sorting for a few items. */
+static size_t topk(scored *buf, size_t n, size_t want)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) {
+        scored x = buf[j];
+        if (k == want && by_score_desc(&x, &buf[k - 1]) >= 0) continue;
+        size_t p = k < want ? k++ : k - 1;
+        while (p > 0 && by_score_desc(&x, &buf[p - 1]) < 0) buf[p] = buf[p - 1], p--;
+        buf[p] = x;
+    }
+    return k;
+}
+
 static double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x)); }
 
 static int contains(const int32_t *v, int n, int32_t x)
@@ -206,10 +221,11 @@ static double rank_items(const upf_trig_models *m, user_ctx *c, scored *buf, con
 {
     const float *v = uvec(m, c);
     for (int j = 0; j < n; j++) buf[j].item = cand[j], buf[j].s = upf_trig_score_vec(m, v, cand[j]);
-    qsort(buf, (size_t)n, sizeof *buf, by_score_desc);
+    /* candidates may repeat: keep a few spares for the duplicates skipped below */
+    size_t nk = topk(buf, (size_t)n, (size_t)want * 2 + 8);
     double s = 0.0;
     int k = 0;
-    for (int j = 0; j < n && k < want; j++) {
+    for (size_t j = 0; j < nk && k < want; j++) {
         if (contains(out, k, buf[j].item)) continue;
         out[k++] = buf[j].item, s += sigmoid(buf[j].s);
     }
@@ -227,7 +243,7 @@ static double top_pool(const upf_trig_models *m, user_ctx *c, scored *buf, int32
         if (contains(c->bought, c->n_bought, i)) continue;
         buf[n].item = i, buf[n].s = upf_trig_score_vec(m, v, i), n++;
     }
-    qsort(buf, n, sizeof *buf, by_score_desc);
+    n = topk(buf, n, (size_t)want);
     double s = 0.0;
     int k = 0;
     for (size_t j = 0; j < n && k < want; j++) out[k++] = buf[j].item, s += sigmoid(buf[j].s);
@@ -306,7 +322,7 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
             if (last != UPF_TIME_MISSING) {
                 int64_t since = today - day_of(last);
                 if (since >= r->win_back_min_days && since <= r->win_back_max_days) {
-                    double risk = upf_trig_churn_risk(m, u, (double)r->win_back_horizon_days);
+                    double risk = upf_trig_churn_risk(m, u, (double)r->win_back_horizon_days, cutoff);
                     cand.eligible = 1, cand.anchor = last;
                     if (!(risk >= r->win_back_threshold)) no_value = 1;
                     score = isnan(risk) ? 0.0 : risk;
@@ -315,8 +331,10 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
             }
         } else if (model && m && k == UPF_TRIG_BUY_AGAIN) {
             memset(&cand, 0, sizeof cand);
+            double gap[64];
+            upf_trig_rebuy_days(m, ds, u, cutoff, c.bought, c.n_bought, gap);
             for (int j = 0; j < c.n_bought && cand.n < UPF_TRIG_MAX_CAND; j++) {
-                double g = upf_trig_rebuy_days(m, ds, u, c.bought[j], cutoff);
+                double g = gap[j];
                 if (!(g >= 1.0)) continue;
                 int64_t due = day_of(lastb[j]) + (int64_t)floor(g + 0.5);
                 if (due > today || due < today - r->buy_again_tolerance_days) continue;

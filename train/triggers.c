@@ -236,23 +236,38 @@ int upf_trig_recent_items(const upf_dataset *ds, int32_t u, int64_t cutoff, int3
     return n;
 }
 
+/* A small open-addressing map item -> slot for the per-user scans (<= 256 items). */
+#define HSLOTS 512
+static int hfind(const int32_t *keys, const int16_t *val, int32_t item)
+{
+    uint32_t h = ((uint32_t)item * 2654435761u) & (HSLOTS - 1);
+    while (keys[h] != -1) {
+        if (keys[h] == item) return val[h];
+        h = (h + 1) & (HSLOTS - 1);
+    }
+    return -1 - (int)h; /* not found: -1 - free slot */
+}
+
 int upf_trig_purchased(const upf_dataset *ds, int32_t u, int64_t cutoff, int32_t *items, int64_t *last, int *count,
                        int cap)
 {
     int n = 0;
     int64_t seen_day[256]; /* earliest purchase day seen so far per item (the scan runs backwards) */
+    int32_t keys[HSLOTS];
+    int16_t val[HSLOTS];
+    for (int h = 0; h < HSLOTS; h++) keys[h] = -1;
     if (cap > 256) cap = 256;
     for (int64_t e = upf_trig_prefix_end(ds, u, cutoff) - 1; e >= ds->user_ptr[u]; e--) {
         if (ds->ev_type[e] != UPF_EV_PURCHASE || ds->ev_item[e] < 0) continue;
         int64_t dd = day_of(ds->ev_time[e]);
-        int j = 0;
-        while (j < n && items[j] != ds->ev_item[e]) j++;
-        if (j < n) {
+        int j = hfind(keys, val, ds->ev_item[e]);
+        if (j >= 0) {
             /* order lines of one day are one purchase */
             if (dd != seen_day[j]) count[j]++, seen_day[j] = dd;
             continue;
         }
         if (n == cap) continue;
+        keys[-1 - j] = ds->ev_item[e], val[-1 - j] = (int16_t)n;
         items[n] = ds->ev_item[e], last[n] = ds->ev_time[e], count[n] = 1, seen_day[n] = dd, n++;
     }
     return n;
