@@ -68,7 +68,7 @@ static const upf_cfg_key triggers_keys[] = {
     { "model.budget.adaptive", UPF_CFG_BOOL, OFF(budget_adaptive), 0, 0, "true", NULL,
       "stretch the budget window to the user's median interval between purchase days (at most 4x budget.days)", 0 },
     { "model.items", UPF_CFG_INT, OFF(items), 1, 8, "4", NULL, "items shown per message", 0 },
-    { "model.affinity_quantile", UPF_CFG_DOUBLE, OFF(affinity_quantile), 0, 1, "0.9", NULL,
+    { "model.affinity_quantile", UPF_CFG_DOUBLE, OFF(affinity_quantile), 0, 1, "0.97", NULL,
       "price drop, back in stock, new arrivals: keep items whose ranker score reaches this quantile of the user's scores over the candidate pool", 0 },
     { "model.affinity_history_days", UPF_CFG_INT, OFF(affinity_history_days), 1, 3650, "90", NULL,
       "item changes reach users active in this many days; rules only: items the user viewed or carted in them", 0 },

@@ -270,6 +270,10 @@ void upf_trig_bt_print(FILE *f, const upf_trig_bt *bt, const char *title)
                         bt->plan[md].true_total, (long long)sent, ratio(bt->plan[md].true_total, (double)sent));
             }
         fprintf(f, "  %-12s %10.2f\n", "no_message", 0.0);
+        fprintf(f, "  by trigger:     %10s %10s %10s\n", "model", "rules_only", "random");
+        for (int k = 0; k < UPF_TRIG_COUNT; k++)
+            fprintf(f, "    %-15s %10.2f %10.2f %10.2f\n", upf_trigger_name(k), bt->plan[0].true_k[k], bt->plan[1].true_k[k],
+                    bt->plan[2].ran ? bt->plan[2].true_k[k] : 0.0);
         fprintf(f, "  total: model - rules_only = %+.2f incremental purchases\n",
                 bt->plan[0].true_total - bt->plan[1].true_total);
     }

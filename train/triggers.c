@@ -36,7 +36,7 @@ upf_trig_rules upf_trig_rules_default(void)
     r.budget_days = 7;
     r.budget_adaptive = 1;
     r.n_items = 4;
-    r.affinity_quantile = 0.9;
+    r.affinity_quantile = 0.97;
     r.affinity_history_days = 90;
     r.buy_again_tolerance_days = 3;
     r.buy_again_rule_days = 30;

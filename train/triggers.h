@@ -51,7 +51,7 @@ typedef struct upf_trig_rules {
     int budget_adaptive;              /* 1: the window stretches to the user's median purchase interval */
     int n_items;                      /* items shown per message, 1..UPF_TRIG_MAX_ITEMS (4) */
     double affinity_quantile;         /* item-state triggers: keep items whose ranker score reaches this
-                                         quantile of the user's scores over the candidate pool (0.9) */
+                                         quantile of the user's scores over the candidate pool (0.97) */
     int affinity_history_days;        /* rules: item-state items the user viewed/carted in this many days (90) */
     int buy_again_tolerance_days;     /* buy again: sent from predicted time - tolerance up to the predicted day (3) */
     int buy_again_rule_days;          /* rules: an item bought twice is due this many days after the last (30) */
