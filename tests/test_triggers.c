@@ -400,6 +400,66 @@ START_TEST(test_missing_data)
 }
 END_TEST
 
+/* ---- uplift by trigger from logged messages with a hold-out ---- */
+
+static void fill_messages(upf_builder *b)
+{
+    int32_t A = I(b, "A");
+    char id[16];
+    /* users 0..399: cart_abandon messages, 200 sent (160 buy within 7 days), 200 held out (40 buy);
+     * users 400..799: browse_abandon, 200 sent (20 buy), 200 held out (60 buy) */
+    for (int u = 0; u < 800; u++) {
+        snprintf(id, sizeof id, "u%03d", u);
+        int32_t x = U(b, id);
+        int cart = u < 400, sent = (u % 400) < 200, j = (u % 400) % 200;
+        int buys = cart ? (sent ? j < 160 : j < 40) : (sent ? j < 20 : j < 60);
+        upf_builder_message(b, x, D0 - 30 * DAYS, cart ? "cart_abandon" : "browse_abandon", A, sent);
+        upf_builder_event(b, x, A, D0 - 40 * DAYS, UPF_EV_PURCHASE, 1, -1);
+        if (buys) upf_builder_event(b, x, A, D0 - 30 * DAYS + 3 * DAYS, UPF_EV_PURCHASE, 1, -1);
+        else upf_builder_event(b, x, A, D0 - 30 * DAYS + 8 * DAYS, UPF_EV_PURCHASE, 1, -1); /* after the window */
+    }
+}
+
+START_TEST(test_uplift_by_trigger)
+{
+    upf_dataset *ds = build(fill_messages);
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_ranker = 0, mp.use_bgnbd = 0;
+    upf_trig_models *m = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_trig_models_train(ds, &mp, D0, &m, &err), UPF_OK);
+    ck_assert_int_eq(m->has_uplift[UPF_TRIG_CART_ABANDON], 1);
+    ck_assert_double_eq_tol(m->uplift[UPF_TRIG_CART_ABANDON], 0.8 - 0.2, 1e-12);
+    ck_assert_int_eq(m->has_uplift[UPF_TRIG_BROWSE_ABANDON], 1);
+    ck_assert_double_eq_tol(m->uplift[UPF_TRIG_BROWSE_ABANDON], 0.1 - 0.3, 1e-12);
+    ck_assert_int_eq(m->has_uplift[UPF_TRIG_WIN_BACK], 0);
+    upf_trig_rules r = upf_trig_rules_default();
+    int src = -1;
+    /* a measured gain outranks every priority; a measured loss is never sent */
+    double v = upf_trig_value(&r, m, UPF_TRIG_CART_ABANDON, 0.5, &src);
+    ck_assert_int_eq(src, UPF_TRIG_SRC_UPLIFT);
+    ck_assert_double_eq_tol(v, UPF_TRIG_COUNT + 1 + 0.6, 1e-12);
+    ck_assert(upf_trig_value(&r, m, UPF_TRIG_BROWSE_ABANDON, 0.5, &src) < 0);
+    src = -1;
+    ck_assert(upf_trig_value(&r, m, UPF_TRIG_WIN_BACK, 0.5, &src) < v);
+    ck_assert_int_eq(src, -1);
+    upf_trig_models_free(m);
+    /* too few rows in an arm: no estimate */
+    mp.uplift_min_rows = 201;
+    ck_assert_int_eq(upf_trig_models_train(ds, &mp, D0, &m, &err), UPF_OK);
+    ck_assert_int_eq(m->has_uplift[UPF_TRIG_CART_ABANDON], 0);
+    upf_trig_models_free(m);
+    /* the sent messages count against the budget and the repeat limits */
+    upf_trig_state st;
+    ck_assert_int_eq(upf_trig_state_create(ds->n_users, &st, &err), UPF_OK);
+    upf_trig_state_load_messages(&st, ds, D0);
+    ck_assert_int_eq(upf_trig_budget_used(&st, 0, D0 - 25 * DAYS, 7), 1);
+    ck_assert_int_eq(upf_trig_budget_used(&st, 300, D0 - 25 * DAYS, 7), 0); /* held out: not sent */
+    upf_trig_state_free(&st);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 /* ---- generated data: the planted response and the model plan ---- */
 
 static upf_synth_params small_shop(void)
@@ -580,6 +640,7 @@ Suite *triggers_suite(void)
     tcase_add_test(tc, test_quiet_budget_repeat);
     tcase_add_test(tc, test_missing_data);
     tcase_add_test(tc, test_plan_files);
+    tcase_add_test(tc, test_uplift_by_trigger);
     suite_add_tcase(s, tc);
     TCase *tg = tcase_create("generated");
     tcase_set_timeout(tg, 120);

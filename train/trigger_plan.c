@@ -351,15 +351,18 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
                 float thr = threshold(p, m, &c);
                 const float *v = uvec(m, &c);
                 size_t nb = 0;
+                int64_t newest = UPF_TIME_MISSING;
                 for (size_t j = 0; j < dd->n_changed[k] && j < MAX_CHANGED; j++) {
                     int32_t i = dd->changed[k][j];
                     if (contains(c.bought, c.n_bought, i)) continue;
                     float s = upf_trig_score_vec(m, v, i);
-                    if (s >= thr) buf[nb].item = i, buf[nb].s = s, nb++;
+                    if (s < thr) continue;
+                    buf[nb].item = i, buf[nb].s = s, nb++;
+                    if (newest == UPF_TIME_MISSING) newest = dd->changed_time[k][j]; /* newest first */
                 }
                 if (nb) {
                     qsort(buf, nb, sizeof *buf, by_score_desc);
-                    cand.eligible = 1, cand.anchor = cutoff;
+                    cand.eligible = 1, cand.anchor = newest;
                     for (size_t j = 0; j < nb && cand.n < UPF_TRIG_MAX_CAND; j++) cand.items[cand.n++] = buf[j].item;
                 }
             }
@@ -400,6 +403,7 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
         } else if (k == UPF_TRIG_CART_ABANDON || (!use_ranker && cand.n && k != UPF_TRIG_SEARCH_ABANDON)) {
             /* cart abandon shows the carted items as they are; rules show the trigger's own items */
             for (int j = 0; j < cand.n && ni < want; j++) items[ni++] = cand.items[j];
+            if (msg->source == UPF_TRIG_SRC_RANKER) msg->source = UPF_TRIG_SRC_RULE;
         } else if (k == UPF_TRIG_SEARCH_ABANDON) {
             int32_t match[MAX_SEARCH];
             int nm = search_matches(p, &cand, match, MAX_SEARCH);
