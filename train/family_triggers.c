@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../datasets/synth.h"
 #include "family.h"
 #include "trigger_backtest.h"
 
@@ -140,13 +141,21 @@ static upf_status triggers_check(const void *params, const upf_config *cfg, upf_
     return st;
 }
 
+static upf_status settings_from_params(const triggers_params *p, const upf_config *cfg, upf_trig_settings *s,
+                                      upf_err *err);
+
 upf_status upf_trig_settings_from_config(const upf_cfg_loaded *c, upf_trig_settings *s, upf_err *err)
 {
     memset(s, 0, sizeof *s);
     const upf_config *cfg = upf_config_common(c);
     if (strcmp(cfg->model_family, "triggers") != 0)
         return upf_config_key_error(c, err, "model.family", "expected triggers, got %s", cfg->model_family);
-    const triggers_params *p = upf_config_family_params(c);
+    return settings_from_params(upf_config_family_params(c), cfg, s, err);
+}
+
+static upf_status settings_from_params(const triggers_params *p, const upf_config *cfg, upf_trig_settings *s,
+                                      upf_err *err)
+{
     upf_trig_rules *r = &s->rules;
     *r = upf_trig_rules_default();
     if (p->triggers.n) {
@@ -198,20 +207,82 @@ upf_status upf_trig_settings_from_config(const upf_cfg_loaded *c, upf_trig_setti
 
 /* ---- `upfunnel train` on a triggers config: the back-test into metrics.json ---- */
 
+static const char *const mode_keys[UPF_TRIG_MODE_COUNT] = { "model", "rules_only", "random" };
+
 static upf_status triggers_run(upf_run *run, const void *params, upf_err *err)
 {
-    (void)params;
-    upf_err_set(err, UPF_ERR_CONFIG,
-                "model.family triggers: plans and back-tests run with `upfunnel triggers plan|backtest CONFIG`, not "
-                "`upfunnel train`");
-    (void)run;
-    return UPF_ERR_CONFIG;
+    const upf_config *cfg = upf_run_config(run);
+    const upf_dataset *ds = upf_run_dataset(run);
+    upf_trig_settings s;
+    upf_status st = settings_from_params(params, cfg, &s, err);
+    if (st) return st;
+    if (s.from == UPF_CFG_DATE_UNSET || s.to == UPF_CFG_DATE_UNSET)
+        return upf_err_set(err, UPF_ERR_CONFIG, "eval.from, eval.to: `upfunnel train` on a triggers config back-tests "
+                                                "that range; set both (or use `upfunnel triggers backtest --from --to`)");
+    /* generated data: the same shop again, for its truth (the runner keeps none) */
+    upf_synth_truth *truth = NULL;
+    upf_dataset *again = NULL;
+    if (cfg->data_source == 1) {
+        upf_synth_params sp = upf_synth_params_default();
+        sp.n_users = (uint64_t)cfg->data_synth_users;
+        sp.n_items = (uint64_t)cfg->data_synth_items;
+        sp.seed = (uint64_t)cfg->data_synth_seed;
+        if (sp.n_categories > sp.n_items) sp.n_categories = (uint32_t)sp.n_items;
+        if ((st = upf_synth_generate(&sp, &again, &truth, err))) return st;
+        ds = again;
+    }
+    upf_trig_bt bt;
+    st = upf_trig_backtest(ds, truth, &s, s.from, s.to, &bt, err);
+    for (int md = 0; !st && md < UPF_TRIG_MODE_COUNT; md++) {
+        const upf_trig_bt_plan *p = &bt.plan[md];
+        if (!p->ran) continue;
+        int64_t sent = 0, hits = 0, conv = 0, aud = 0;
+        double rev = 0.0;
+        for (int k = 0; k < UPF_TRIG_COUNT; k++) {
+            sent += p->stats.sent[k], hits += p->hits[k], conv += p->conversions[k], rev += p->revenue[k];
+            aud += p->stats.audience[k];
+            char path[96];
+            snprintf(path, sizeof path, "%s.%s.sent", mode_keys[md], upf_trigger_name(k));
+            upf_run_metric(run, path, (double)p->stats.sent[k]);
+            snprintf(path, sizeof path, "%s.%s.hit_rate", mode_keys[md], upf_trigger_name(k));
+            upf_run_metric(run, path, p->stats.sent[k] ? (double)p->hits[k] / (double)p->stats.sent[k] : 0.0);
+        }
+        char path[96];
+        const char *names[] = { "audience", "sent", "suppressed", "hit_rate", "conversions", "revenue" };
+        double vals[] = { (double)aud, (double)sent, (double)(aud - sent), sent ? (double)hits / (double)sent : 0.0,
+                          (double)conv, rev };
+        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+            snprintf(path, sizeof path, "%s.total.%s", mode_keys[md], names[j]);
+            upf_run_metric(run, path, vals[j]);
+        }
+        if (p->has_truth) {
+            snprintf(path, sizeof path, "%s.total.true_incremental", mode_keys[md]);
+            upf_run_metric(run, path, p->true_total);
+        }
+    }
+    if (!st) {
+        upf_run_metric(run, "baseline_no_message.conversion_rate",
+                       bt.none_audience_total ? (double)bt.none_conversions_total / (double)bt.none_audience_total : 0.0);
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+        if (!f) st = upf_err_set(err, UPF_ERR_NOMEM, "triggers: out of memory");
+        else {
+            upf_trig_bt_print(f, &bt, cfg->file);
+            fclose(f);
+            st = upf_run_artifact(run, "backtest.txt", buf, n, err);
+            free(buf); /* open_memstream's buffer comes from malloc */
+        }
+    }
+    upf_synth_truth_free(truth);
+    upf_dataset_free(again);
+    return st;
 }
 
 const upf_family upf_family_triggers = {
     "triggers",
     "lifecycle triggers: who gets which message when (rules, ranker items, BG/NBD win-back, repurchase timing, "
-    "uplift by trigger); run with `upfunnel triggers plan|backtest`",
+    "uplift by trigger); `upfunnel triggers plan|backtest`, or `train` for a back-test of eval.from..eval.to",
     triggers_keys,
     sizeof(triggers_params),
     triggers_check,
