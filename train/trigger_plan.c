@@ -421,7 +421,8 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
             for (int j = 0; j < cand.n; j++) cands[nc++] = cand.items[j];
             for (size_t j = 0; j < m->n_pool; j++) {
                 int32_t i = m->pool[j], ci = p->item_cat[i];
-                if (ci < 0) continue;
+                /* distinct items only, so cands never outgrows the catalogue (p->scratch) */
+                if (ci < 0 || contains(cand.items, cand.n, i)) continue;
                 for (int q = 0; q < cand.n; q++)
                     if (p->item_cat[cand.items[q]] == ci) {
                         cands[nc++] = i;
