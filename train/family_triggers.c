@@ -72,7 +72,7 @@ static const upf_cfg_key triggers_keys[] = {
     { "model.affinity_quantile", UPF_CFG_DOUBLE, OFF(affinity_quantile), 0, 1, "0.97", NULL,
       "price drop, back in stock, new arrivals: keep items whose ranker score reaches this quantile of the user's scores over the candidate pool", 0 },
     { "model.affinity_history_days", UPF_CFG_INT, OFF(affinity_history_days), 1, 3650, "90", NULL,
-      "item changes reach users active in this many days; rules only: items the user viewed or carted in them", 0 },
+      "item changes reach users active in this many days; rules only: items the user viewed, carted or bought in them", 0 },
     { "model.buy_again.tolerance_days", UPF_CFG_INT, OFF(buy_again_tolerance), 0, 365, "3", NULL,
       "buy again: sendable from the predicted repurchase day up to this many days after it", 0 },
     { "model.buy_again.rule_days", UPF_CFG_INT, OFF(buy_again_rule_days), 1, 3650, "30", NULL,

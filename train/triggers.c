@@ -338,7 +338,8 @@ static void item_state(const upf_dataset *ds, const upf_trig_rules *r, const upf
         if (ds->ev_time[e] < since) break;
         int32_t i = ds->ev_item[e];
         if (i < 0 || !(d->changed_bits[i] & bit) || has(c->items, c->n, i)) continue;
-        if (ds->ev_type[e] != UPF_EV_VIEW && ds->ev_type[e] != UPF_EV_CART) continue;
+        /* interest: viewed, carted or bought (purchase-only shops have nothing else) */
+        if (ds->ev_type[e] != UPF_EV_VIEW && ds->ev_type[e] != UPF_EV_CART && ds->ev_type[e] != UPF_EV_PURCHASE) continue;
         if (!c->eligible) c->eligible = 1, c->anchor = ds->ev_time[e];
         c->items[c->n++] = i;
     }

@@ -52,7 +52,7 @@ typedef struct upf_trig_rules {
     int n_items;                      /* items shown per message, 1..UPF_TRIG_MAX_ITEMS (4) */
     double affinity_quantile;         /* item-state triggers: keep items whose ranker score reaches this
                                          quantile of the user's scores over the candidate pool (0.97) */
-    int affinity_history_days;        /* rules: item-state items the user viewed/carted in this many days (90) */
+    int affinity_history_days;        /* rules: item-state items the user viewed/carted/bought in this many days (90) */
     int buy_again_tolerance_days;     /* buy again: sent from predicted time - tolerance up to the predicted day (3) */
     int buy_again_rule_days;          /* rules: an item bought twice is due this many days after the last (30) */
     double win_back_threshold;        /* model: churn risk within the horizon at least this (0.6) */
@@ -101,7 +101,7 @@ int64_t upf_trig_prefix_end(const upf_dataset *ds, int32_t user, int64_t cutoff)
 int upf_trig_same_calendar_day(int64_t date, int64_t day, int require_earlier_year);
 
 /* The rule eligibility of user u for trigger k on day d (rules-only view:
- * item-state triggers keep items the user viewed or carted within
+ * item-state triggers keep items the user viewed, carted or bought within
  * affinity_history_days; buy again uses buy_again_rule_days; win-back
  * win_back_rule_days). Model-based variants refine these in trigger_plan.c.
  * Reads only events before d->cutoff. */
