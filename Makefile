@@ -58,6 +58,12 @@ ifeq ($(NATIVE),1)
 OPT += -march=native
 endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
+# One short line per step; V=1 prints the full commands.
+ifeq ($(V),1)
+say :=
+else
+say = @printf '  %-5s %s\n' $(1) $(2);
+endif
 LDFLAGS_ALL := -pthread $(filter -fsanitize=%,$(OPT)) $(LDFLAGS)
 
 # model/ is the serving runtime's folder: libc and libm only, no third-party
@@ -92,25 +98,25 @@ upfunnel: $(BIN)
 
 $(BUILD)/model/%.o: model/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wconversion -fPIC -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -Wconversion -fPIC -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(DEPS_CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/tests -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(DEPS_CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/tests -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(DEPS_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(DEPS_CFLAGS) -c $< -o $@
 
 $(LIB_A): $(RUNTIME_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 $(LIB_SO): $(RUNTIME_OBJ)
-	$(CC) -shared -Wl,-soname,libupfserve.so.0 $(LDFLAGS_ALL) -o $@ $^ -lm
+	$(call say,LD,$@)$(CC) -shared -Wl,-soname,libupfserve.so.0 $(LDFLAGS_ALL) -o $@ $^ -lm
 
 $(BIN): $(MAIN_OBJ) $(APP_OBJ) $(RUNTIME_OBJ)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) -lm
+	$(call say,LD,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) -lm
 
 # The suite list is generated from the test files, so a new suite needs no registration.
 $(BUILD)/tests/suites.inc: $(wildcard tests/test_*.c)
@@ -121,7 +127,7 @@ $(BUILD)/tests/suites.inc: $(wildcard tests/test_*.c)
 $(BUILD)/tests/run_tests.o: $(BUILD)/tests/suites.inc
 
 $(TEST_BIN): $(TEST_OBJ) $(APP_OBJ) $(RUNTIME_OBJ)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) $(CHECK_LIBS) -lm
+	$(call say,LD,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) $(CHECK_LIBS) -lm
 
 # Benchmark programs: tests/bench/bench_<name>.c, one executable each.
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(APP_OBJ) $(RUNTIME_OBJ)

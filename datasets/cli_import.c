@@ -218,16 +218,10 @@ static int check_output_dir(const char *out)
     else snprintf(dir, sizeof dir, "%.*s", (int)dl, out);
     struct stat sb;
     if (stat(dir, &sb) != 0) {
-        for (char *s = dir + 1;; s++) { /* mkdir -p */
-            char c = *s;
-            if (c != '/' && c != '\0') continue;
-            *s = '\0';
-            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-                upf_cli_error("-o %s: cannot create the folder %s: %s", out, dir, strerror(errno));
-                return UPF_EXIT_FAIL;
-            }
-            *s = c;
-            if (c == '\0') break;
+        size_t bad = 0;
+        if (upf_cli_mkdirs(dir, &bad) != 0) {
+            upf_cli_error("-o %s: cannot create the folder %.*s: %s", out, (int)bad, dir, strerror(errno));
+            return UPF_EXIT_FAIL;
         }
     }
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {

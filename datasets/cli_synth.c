@@ -314,6 +314,8 @@ int upf_cmd_data_synth(int argc, char **argv)
         }
         return flag ? upf_cli_usage_error(cmd, "%s%s", flag, rest) : upf_cli_usage_error(cmd, "%s", err.msg);
     }
+    int mk = upf_cli_make_parent(out); /* before the minutes of generation, not after */
+    if (mk) return mk;
 
     char *th5 = no_truth ? NULL : truth_path(out, ".truth.h5");
     char *tjson = no_truth ? NULL : truth_path(out, ".truth.json");

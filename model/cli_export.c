@@ -170,6 +170,8 @@ int upf_cmd_export(int argc, char **argv)
     }
     if (!src) return upf_cli_usage_error("export", "no RUN_DIR or MODEL.upf given");
     if (!out) return upf_cli_usage_error("export", "no output file given (-o OUT.upf)");
+    int mk = upf_cli_make_parent(out);
+    if (mk) return mk;
     upf_dtype dtype;
     if (strcmp(dt, "f32") == 0 || strcmp(dt, "float32") == 0) dtype = UPF_DTYPE_F32, dt = "f32";
     else if (strcmp(dt, "f16") == 0 || strcmp(dt, "float16") == 0) dtype = UPF_DTYPE_F16, dt = "f16";

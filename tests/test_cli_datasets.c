@@ -1,4 +1,4 @@
-/* test_cli_datasets.c - `upfunnel data info` and `upfunnel data split` end to
+/* test_cli_datasets.c - `upfunnel data info`, `data split` and `data synth` end to
  * end through the built command (UPF_BIN): text and JSON summaries (the keys
  * the acceptance checks read, arm rates to six decimals), split outputs and
  * their counts, atomic outputs on failure, usage errors and exit codes. */
@@ -343,6 +343,29 @@ START_TEST(test_split_atomic)
 }
 END_TEST
 
+/* `-o data/x.h5` in a fresh clone: synth makes the missing folders, and a
+ * file standing where a folder must go is named in the error. */
+START_TEST(test_synth_makes_output_folders)
+{
+    char args[4600], *out = NULL, *err = NULL;
+    snprintf(args, sizeof args, "data synth --users 200 --items 50 --no-truth -o '%s/a/b/shop.h5'", tmpdir);
+    int rc = run(args, &out, &err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    free(out);
+    free(err);
+    char p[4400];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/a/b/shop.h5", tmpdir);
+    ck_assert_int_eq(stat(p, &sb), 0);
+    snprintf(args, sizeof args, "data synth --users 200 --items 50 --no-truth -o '%s/a/b/shop.h5/c/x.h5'", tmpdir);
+    rc = run(args, &out, &err);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_msg(strstr(err, "shop.h5/c: Not a directory") != NULL, "stderr: %s", err);
+    free(out);
+    free(err);
+}
+END_TEST
+
 Suite *cli_datasets_suite(void)
 {
     Suite *s = suite_create("cli_datasets");
@@ -354,6 +377,7 @@ Suite *cli_datasets_suite(void)
     tcase_add_test(tc, test_split_outputs);
     tcase_add_test(tc, test_split_kinds_and_errors);
     tcase_add_test(tc, test_split_atomic);
+    tcase_add_test(tc, test_synth_makes_output_folders);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../model/outfile.h"
@@ -179,3 +180,53 @@ void upf_cli_setup_log(upf_log_level min_level, int json)
 }
 
 int upf_cli_is_tty(void) { return isatty(STDERR_FILENO); }
+
+int upf_cli_mkdirs(const char *dir, size_t *failed_len)
+{
+    char tmp[4096];
+    size_t n = strlen(dir);
+    if (failed_len) *failed_len = n;
+    if (n == 0 || n >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(tmp, dir, n + 1);
+    for (char *p = tmp + 1;; p++) {
+        char c = *p;
+        if (c != '/' && c != '\0') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
+            if (failed_len) *failed_len = (size_t)(p - tmp);
+            return -1;
+        }
+        *p = c;
+        if (c == '\0') break;
+    }
+    struct stat sb;
+    if (stat(tmp, &sb) != 0) return -1;
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+int upf_cli_make_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char dir[4096];
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof dir) {
+        upf_cli_error("%s: the path is too long", path);
+        return UPF_EXIT_FAIL;
+    }
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    size_t bad = 0;
+    if (upf_cli_mkdirs(dir, &bad) != 0) {
+        upf_cli_error("%s: cannot create the folder %.*s: %s", path, (int)bad, dir, strerror(errno));
+        return UPF_EXIT_FAIL;
+    }
+    return 0;
+}

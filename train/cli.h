@@ -57,6 +57,15 @@ void upf_cli_install_signals(void);
  * when json is set; messages below min_level are dropped. */
 void upf_cli_setup_log(upf_log_level min_level, int json);
 
+/* mkdir -p: creates dir and its missing parents (0777 before the umask).
+ * Returns 0, or -1 with errno set and, when failed_len is not NULL, the length
+ * of the prefix of dir that could not be made (so the message can name it). */
+int upf_cli_mkdirs(const char *dir, size_t *failed_len);
+/* Creates the missing folders of an output file's path ("data/x.h5" ->
+ * "data"), so `-o data/x.h5` works in a fresh clone. Prints the error and
+ * returns UPF_EXIT_FAIL when a folder cannot be made; 0 otherwise. */
+int upf_cli_make_parent(const char *path);
+
 /* 1 when stderr is a terminal (progress bars), 0 otherwise (CI). */
 int upf_cli_is_tty(void);
 

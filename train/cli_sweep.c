@@ -6,6 +6,7 @@
  * Every point's config is validated before the first one runs.
  */
 #define _DEFAULT_SOURCE /* gmtime_r */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -228,16 +229,10 @@ int upf_cmd_sweep(int argc, char **argv)
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
         snprintf(dir, sizeof dir, "runs/sweep-%.*s-%s", (int)strcspn(b, "."), b, stamp);
     }
-    {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s", dir);
-        for (char *s = tmp + 1; *s; s++)
-            if (*s == '/') {
-                *s = '\0';
-                mkdir(tmp, 0777);
-                *s = '/';
-            }
-        mkdir(tmp, 0777);
+    if (upf_cli_mkdirs(dir, NULL) != 0) {
+        upf_cli_error("%s: cannot create the sweep folder: %s", dir, strerror(errno));
+        rc = UPF_EXIT_FAIL;
+        goto done;
     }
     if (!(pts = upf_calloc(grid.n_points, sizeof *pts))) goto nomem;
     /* the data is read once when no axis touches the data section */

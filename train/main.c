@@ -64,7 +64,7 @@ static int cmd_data(int argc, char **argv)
         return argc < 2 ? UPF_EXIT_USAGE : UPF_EXIT_OK;
     }
     /* a campaign import (--campaign) has its own parser: datasets/cli_import_campaign.c */
-    if (strcmp(argv[1], "import") == 0 && upf_cmd_data_import_campaign)
+    if (strcmp(argv[1], "import") == 0)
         for (int i = 2; i < argc; i++) {
             if (strcmp(argv[i], "--") == 0) break;
             if (strcmp(argv[i], "--campaign") == 0 || strncmp(argv[i], "--campaign=", 11) == 0)

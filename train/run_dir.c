@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../model/outfile.h"
+#include "cli.h"
 #include "runner_internal.h"
 
 #define CKPT_MAGIC "UPFCKPT1"
@@ -106,20 +107,6 @@ static int dir_is_empty(const char *dir)
     return empty;
 }
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 /* Files a finished run leaves; replaced when the same --out runs again. */
 static const char *const run_files[] = { "config.yaml", "metrics.json", "curves.csv", "per_user.csv", "model.upf",
                                          "train.log", RUN_CKPT, NULL };
@@ -157,7 +144,7 @@ upf_status run_prepare_fresh_dir(upf_run *run, const char *out, upf_err *err)
             return upf_err_set(err, UPF_ERR_ARG, "--out %s: exists, is not empty and holds no run; choose another --out",
                                out);
         }
-    } else if (mkdir_p(out) != 0) {
+    } else if (upf_cli_mkdirs(out, NULL) != 0) {
         return upf_err_sys(err, UPF_ERR_IO, "--out %s: cannot create the directory", out);
     }
     if (!(run->dir = upf_strdup(out))) return upf_err_set(err, UPF_ERR_NOMEM, "out of memory");

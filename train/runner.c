@@ -210,6 +210,20 @@ upf_status upf_run_save_model(upf_run *run, upf_mw *w, upf_err *err)
 /* ---- the closing summary ---- */
 
 /* The model's top-level figures in a table beside each baseline's. */
+
+/* The console table: top-level numeric figures, not per-segment or counts. */
+static int shown_in_table(const metric_entry *e)
+{
+    return !e->is_str && !strchr(e->path, '.') && strncmp(e->path, "users_", 6) != 0;
+}
+
+/* Counts (customers, transactions) read as integers, figures with 4 decimals. */
+static void print_value(FILE *f, int width, double v)
+{
+    if (v == floor(v) && fabs(v) >= 2 && fabs(v) < 1e15) fprintf(f, "%*.0f", width, v); /* 0 and 1 are figures */
+    else fprintf(f, "%*.4f", width, v);
+}
+
 static void print_summary(const upf_run *run, const gate_set *gs, double secs, FILE *f)
 {
     const metric_store *m = &run->metrics;
@@ -227,23 +241,28 @@ static void print_summary(const upf_run *run, const gate_set *gs, double secs, F
         }
     }
     fprintf(f, "run: %s (%s, %.1f s)\n", run->dir, run->family->name, secs);
+    int width = 14; /* the name column fits the longest name shown */
+    for (size_t i = 0; i < m->n; i++)
+        if (shown_in_table(&m->e[i]) && (int)strlen(m->e[i].path) > width) width = (int)strlen(m->e[i].path);
     int header = 0;
     for (size_t i = 0; i < m->n; i++) {
         const metric_entry *e = &m->e[i];
-        if (e->is_str || strchr(e->path, '.') || strncmp(e->path, "users_", 6) == 0) continue;
+        if (!shown_in_table(e)) continue;
         if (!header) {
-            fprintf(f, "  %-14s %10s", "metric", "model");
+            fprintf(f, "  %-*s %10s", width, "metric", "model");
             for (size_t b = 0; b < n_base; b++) fprintf(f, " %*.*s", 18, (int)(base_len[b] - 9), base[b] + 9);
             fputc('\n', f);
             header = 1;
         }
-        fprintf(f, "  %-14s %10.4f", e->path, e->v);
+        fprintf(f, "  %-*s ", width, e->path);
+        print_value(f, 10, e->v);
         for (size_t b = 0; b < n_base; b++) {
             char path[300];
             snprintf(path, sizeof path, "%.*s.%s", (int)base_len[b], base[b], e->path);
             const metric_entry *be = ms_get(m, path);
-            if (be && !be->is_str) fprintf(f, " %18.4f", be->v);
-            else fprintf(f, " %18s", "-");
+            fputc(' ', f);
+            if (be && !be->is_str) print_value(f, 18, be->v);
+            else fprintf(f, "%18s", "-");
         }
         fputc('\n', f);
     }
