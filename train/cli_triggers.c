@@ -209,6 +209,10 @@ static int cmd_plan(int argc, char **argv)
     upf_trig_msgs msgs = { 0 };
     upf_trig_stats stats;
     memset(&stats, 0, sizeof stats);
+    if (upf_cli_make_parent(jp)) {
+        upf_free(base), upf_free(jp), upf_free(hp);
+        return UPF_EXIT_FAIL;
+    }
     upf_status st = load(&a, &cfg, &s, &ds, &truth, &err);
     if (!st) {
         report_missing(ds, &s.rules);
@@ -308,6 +312,12 @@ static int cmd_backtest(int argc, char **argv)
     }
     if (!st) st = upf_trig_backtest(ds, truth, &s, from, to, &bt, &err);
     int rc = UPF_EXIT_OK;
+    if (!st && json && upf_cli_make_parent(json)) {
+        upf_synth_truth_free(truth);
+        upf_dataset_free(ds);
+        upf_config_free(cfg);
+        return UPF_EXIT_FAIL;
+    }
     if (!st && json) {
         upf_outfile o;
         if (!(st = upf_outfile_open(&o, json, &err))) {

@@ -24,6 +24,6 @@ int upf_cmd_compare(int argc, char **argv);      /* eval/cli_compare.c */
 int upf_cmd_export(int argc, char **argv);       /* model/cli_export.c */
 int upf_cmd_inspect(int argc, char **argv);      /* model/cli_inspect.c */
 int upf_cmd_score(int argc, char **argv);        /* model/cli_score.c */
-UPF_CMD int upf_cmd_triggers(int argc, char **argv);     /* train/cli_triggers.c */
+int upf_cmd_triggers(int argc, char **argv);             /* train/cli_triggers.c */
 
 #endif
