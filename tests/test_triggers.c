@@ -460,6 +460,62 @@ START_TEST(test_uplift_by_trigger)
 }
 END_TEST
 
+/* ---- churn risk (golden from the closed form, computed by hand in Python:
+ * p = 1 / (1 + a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)), none = ((alpha+T)/(alpha+T+h))^(r+x),
+ * risk = 1 - p + p none; r 2, alpha 3, a 1, b 3, x 2, t_x 4, T 10 weeks, h 30 days) ---- */
+
+START_TEST(test_churn_risk_golden)
+{
+    upf_trig_models *m = upf_calloc(1, sizeof *m);
+    m->cutoff = D0, m->n_users = 1, m->has_bgnbd = 1, m->bg_unit_days = 7.0;
+    m->bgnbd = (upf_bgnbd_params){ 2.0, 3.0, 1.0, 3.0, 0 };
+    m->bg_x = upf_malloc(sizeof(float)), m->bg_tx = upf_malloc(sizeof(float)), m->bg_T = upf_malloc(sizeof(float));
+    m->bg_x[0] = 2.0f, m->bg_tx[0] = 4.0f, m->bg_T[0] = 10.0f;
+    ck_assert_double_eq_tol(upf_trig_churn_risk(m, 0, 30.0, D0), 0.8288586209304141, 1e-12);
+    /* two silent weeks later, T = 12 */
+    ck_assert_double_eq_tol(upf_trig_churn_risk(m, 0, 30.0, D0 + 14 * DAYS), 0.8988956615715447, 1e-12);
+    m->bg_T[0] = -1.0f; /* no purchase before the cutoff */
+    ck_assert(isnan(upf_trig_churn_risk(m, 0, 30.0, D0)));
+    upf_trig_models_free(m);
+}
+END_TEST
+
+/* ---- allocation failures: every allocation of the planner may fail, cleanly ---- */
+
+START_TEST(test_alloc_failures)
+{
+    upf_dataset *ds = build(fill_purchases);
+    upf_trig_rules r = upf_trig_rules_default();
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_ranker = 0;
+    int done = 0;
+    for (long nth = 1; nth < 5000 && !done; nth++) {
+        upf_err err;
+        upf_trig_planner *pl = NULL;
+        upf_trig_models *m = NULL;
+        upf_trig_state st;
+        memset(&st, 0, sizeof st);
+        upf_trig_msgs msgs = { 0 };
+        upf_trig_stats stats;
+        memset(&stats, 0, sizeof stats);
+        upf_alloc_fail_after(nth);
+        upf_status s = upf_trig_planner_create(ds, &r, &pl, &err);
+        if (!s) s = upf_trig_models_train(ds, &mp, D0, &m, &err);
+        if (!s) s = upf_trig_state_create(ds->n_users, &st, &err);
+        if (!s) s = upf_trig_plan_day(pl, UPF_TRIG_MODE_MODEL, m, D0, &st, 1, &msgs, &stats, &err);
+        upf_alloc_fail_after(0);
+        ck_assert_msg(s == UPF_OK || s == UPF_ERR_NOMEM, "allocation %ld: %s", nth, err.msg);
+        done = s == UPF_OK;
+        upf_trig_msgs_free(&msgs);
+        upf_trig_state_free(&st);
+        upf_trig_models_free(m);
+        upf_trig_planner_free(pl);
+    }
+    ck_assert(done);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 /* ---- generated data: the planted response and the model plan ---- */
 
 static upf_synth_params small_shop(void)
@@ -641,6 +697,8 @@ Suite *triggers_suite(void)
     tcase_add_test(tc, test_missing_data);
     tcase_add_test(tc, test_plan_files);
     tcase_add_test(tc, test_uplift_by_trigger);
+    tcase_add_test(tc, test_churn_risk_golden);
+    tcase_add_test(tc, test_alloc_failures);
     suite_add_tcase(s, tc);
     TCase *tg = tcase_create("generated");
     tcase_set_timeout(tg, 120);
