@@ -577,6 +577,45 @@ START_TEST(test_response_fatigue_and_sign)
 }
 END_TEST
 
+START_TEST(test_buy_again_aft)
+{
+    upf_synth_params p = small_shop();
+    upf_dataset *ds = NULL;
+    upf_synth_truth *t = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_synth_generate(&p, &ds, &t, &err), UPF_OK);
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_ranker = 0, mp.use_bgnbd = 0, mp.use_buy_again_aft = 1;
+    int64_t cutoff = t->t_start + 100 * DAYS;
+    upf_trig_models *m = NULL;
+    ck_assert_msg(upf_trig_models_train(ds, &mp, cutoff, &m, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_int_eq(m->has_ba, 1);
+    ck_assert_uint_gt(m->ba_n, 50);
+    ck_assert(m->ba_sigma > 0.0 && isfinite(m->ba_sigma));
+    /* the first scored pair: a probability, growing with the horizon */
+    int32_t u = -1;
+    for (size_t j = 0; j < ds->n_users && u < 0; j++)
+        if (m->ba_ptr[j + 1] > m->ba_ptr[j]) u = (int32_t)j;
+    ck_assert_int_ge(u, 0);
+    int32_t i = m->ba_item[m->ba_ptr[u]];
+    double p1 = upf_trig_rebuy_prob(m, u, i, cutoff, 1.0), p7 = upf_trig_rebuy_prob(m, u, i, cutoff + 5 * DAYS, 7.0);
+    double p30 = upf_trig_rebuy_prob(m, u, i, cutoff + 5 * DAYS, 30.0);
+    ck_assert(p1 >= 0.0 && p1 <= 1.0);
+    ck_assert(p7 <= p30);
+    /* an item the user has no pair for */
+    int32_t other = -1;
+    for (int32_t k = 0; k < (int32_t)ds->n_items && other < 0; k++) {
+        int found = 0;
+        for (int64_t j = m->ba_ptr[u]; j < m->ba_ptr[u + 1]; j++) found |= m->ba_item[j] == k;
+        if (!found) other = k;
+    }
+    ck_assert(isnan(upf_trig_rebuy_prob(m, u, other, cutoff, 1.0)));
+    upf_trig_models_free(m);
+    upf_synth_truth_free(t);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_model_plan_beats_rules)
 {
     upf_synth_params p = small_shop();
@@ -704,6 +743,7 @@ Suite *triggers_suite(void)
     tcase_set_timeout(tg, 120);
     tcase_add_test(tg, test_response_fatigue_and_sign);
     tcase_add_test(tg, test_model_plan_beats_rules);
+    tcase_add_test(tg, test_buy_again_aft);
     tcase_add_test(tg, test_cli_usage);
     suite_add_tcase(s, tg);
     return s;

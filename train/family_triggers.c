@@ -27,6 +27,9 @@ typedef struct triggers_params {
     double affinity_quantile;
     int64_t affinity_history_days;
     int64_t buy_again_tolerance, buy_again_rule_days;
+    double buy_again_probability;
+    int buy_again_model;
+    int64_t buy_again_window;
     double win_back_threshold;
     int64_t win_back_horizon, win_back_min_days, win_back_rule_days, win_back_max_days;
     int ranker, bgnbd, uplift;
@@ -43,6 +46,8 @@ static const char *const trigger_choices[] = {
     "cart_abandon", "browse_abandon", "search_abandon", "follow_up", "birthday", "anniversary",
     "price_drop", "back_in_stock", "new_arrivals", "buy_again", "win_back", NULL,
 };
+
+static const char *const buy_again_choices[] = { "aft", "gaps", NULL };
 
 #define OFF(f) offsetof(triggers_params, f)
 #define INF INFINITY
@@ -77,6 +82,8 @@ static const upf_cfg_key triggers_keys[] = {
       "buy again: sendable from the predicted repurchase day up to this many days after it", 0 },
     { "model.buy_again.rule_days", UPF_CFG_INT, OFF(buy_again_rule_days), 1, 3650, "30", NULL,
       "rules only: an item bought on two days or more is due this many days after its last purchase", 0 },
+    { "model.buy_again.probability", UPF_CFG_DOUBLE, OFF(buy_again_probability), 0, 1, "0.5", NULL,
+      "buy again with the AFT: send when P(rebuy within tolerance_days + 1 days, given none since the cutoff) reaches this", 0 },
     { "model.win_back.threshold", UPF_CFG_DOUBLE, OFF(win_back_threshold), 0, 1, "0.6", NULL,
       "win-back: BG/NBD risk of no purchase within the horizon at least this", 0 },
     { "model.win_back.horizon_days", UPF_CFG_INT, OFF(win_back_horizon), 1, 3650, "30", NULL,
@@ -93,6 +100,10 @@ static const upf_cfg_key triggers_keys[] = {
     { "train.epochs", UPF_CFG_INT, OFF(epochs), 1, 10000, "20", NULL, "ranker epochs per (re)training", 0 },
     { "train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "ranker Adam learning rate", UPF_CFG_MIN_EXCL },
     { "train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 10, "0.0001", NULL, "ranker L2 penalty", 0 },
+    { "train.buy_again_model", UPF_CFG_ENUM, OFF(buy_again_model), 0, 0, "gaps", buy_again_choices,
+      "buy-again timing: gaps (each user's mean gap on the item shrunk to the item's median gap) or aft (the lifetime family's Weibull AFT on user x item pairs, gaps where it has no pair)", 0 },
+    { "train.buy_again_window_days", UPF_CFG_INT, OFF(buy_again_window), 7, 3650, "60", NULL,
+      "the AFT learns the time to the next purchase of each pair over this many days before the cutoff (censored there)", 0 },
     { "train.bgnbd", UPF_CFG_BOOL, OFF(bgnbd), 0, 0, "true", NULL,
       "fit BG/NBD (weeks) for the win-back churn risk", 0 },
     { "train.uplift", UPF_CFG_BOOL, OFF(uplift), 0, 0, "true", NULL,
@@ -186,6 +197,7 @@ static upf_status settings_from_params(const triggers_params *p, const upf_confi
     r->affinity_history_days = (int)p->affinity_history_days;
     r->buy_again_tolerance_days = (int)p->buy_again_tolerance;
     r->buy_again_rule_days = (int)p->buy_again_rule_days;
+    r->buy_again_probability = p->buy_again_probability;
     r->win_back_threshold = p->win_back_threshold;
     r->win_back_horizon_days = (int)p->win_back_horizon;
     r->win_back_min_days = (int)p->win_back_min_days;
@@ -197,6 +209,8 @@ static upf_status settings_from_params(const triggers_params *p, const upf_confi
     m->ranker_dim = (int)p->dim, m->ranker_epochs = (int)p->epochs, m->ranker_lr = p->lr, m->ranker_l2 = p->l2;
     m->uplift_min_rows = (int)p->uplift_min_rows, m->pool_size = (int)p->pool, m->retrain_days = (int)p->retrain_days;
     m->attribution_days = (int)p->attribution_days;
+    m->use_buy_again_aft = p->buy_again_model == 0;
+    m->buy_again_window_days = (int)p->buy_again_window;
     m->seed = (uint64_t)cfg->train_seed;
     s->attribution_days = (int)p->attribution_days;
     s->from = p->from, s->to = p->to;

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "../datasets/interactions.h"
+#include "aft.h"
 #include "btyd.h"
+#include "lifetime_features.h"
 #include "ranker_train.h"
 #include "trigger_models.h"
 
@@ -40,6 +42,8 @@ upf_trig_model_params upf_trig_model_params_default(void)
     p.attribution_days = 7;
     p.pool_size = 500;
     p.retrain_days = 7;
+    p.use_buy_again_aft = 0;
+    p.buy_again_window_days = 60;
     p.seed = 1;
     return p;
 }
@@ -51,6 +55,7 @@ void upf_trig_models_free(upf_trig_models *m)
     upf_free(m->item_vec), upf_free(m->item_bias), upf_free(m->pool);
     upf_free(m->bg_x), upf_free(m->bg_tx), upf_free(m->bg_T);
     upf_free(m->item_gap_days);
+    upf_free(m->ba_ptr), upf_free(m->ba_item), upf_free(m->ba_eta);
     upf_free(m);
 }
 
@@ -298,6 +303,100 @@ void upf_trig_rebuy_days(const upf_trig_models *m, const upf_dataset *ds, int32_
     }
 }
 
+/* ---- buy again: the lifetime family's AFT on user x item pairs ---- */
+
+/* Learns log T = x.beta + beta_0 + sigma W for T = days from a reference
+ * cutoff (cutoff - window) to the pair's next purchase (censored at the
+ * window), on the pair features of upf_ba_pairs_build; then scores the pairs
+ * as of the cutoff. No pairs or no fit: the AFT stays off (a warning). */
+static upf_status fit_buy_again(const upf_dataset *ds, const upf_trig_model_params *p, int64_t cutoff,
+                                upf_trig_models *m, upf_err *err)
+{
+    upf_lt_features tr, now;
+    memset(&tr, 0, sizeof tr), memset(&now, 0, sizeof now);
+    double *time = NULL, *center = NULL, *scale = NULL, *theta = NULL;
+    uint8_t *event = NULL;
+    upf_err e2;
+    upf_ba_params bp = upf_ba_params_default();
+    double W = (double)p->buy_again_window_days;
+    bp.cutoff = cutoff - (int64_t)p->buy_again_window_days * DAY;
+    upf_status st = upf_ba_pairs_build(ds, &bp, &tr, &e2);
+    if (st == UPF_OK && tr.n_rows < 50) st = UPF_ERR_DATA;
+    if (st == UPF_OK) {
+        bp.cutoff = cutoff;
+        st = upf_ba_pairs_build(ds, &bp, &now, &e2);
+        if (st == UPF_OK && now.n_cols != tr.n_cols) st = UPF_ERR_DATA;
+    }
+    if (st) {
+        upf_lt_features_free(&tr), upf_lt_features_free(&now);
+        if (st == UPF_ERR_NOMEM) return upf_err_set(err, st, "%s", e2.msg);
+        upf_log(UPF_LOG_WARN, "triggers: buy-again AFT is off (too few repeatable user x item pairs); repurchase "
+                              "gaps decide");
+        return UPF_OK;
+    }
+    size_t n = tr.n_rows, d = tr.n_cols;
+    time = upf_malloc(n * sizeof *time);
+    event = upf_malloc(n);
+    center = upf_malloc((d + 1) * sizeof *center);
+    scale = upf_malloc((d + 1) * sizeof *scale);
+    theta = upf_calloc(d + 2, sizeof *theta);
+    m->ba_ptr = upf_calloc(ds->n_users + 1, sizeof *m->ba_ptr);
+    m->ba_item = upf_malloc((now.n_rows ? now.n_rows : 1) * sizeof *m->ba_item);
+    m->ba_eta = upf_malloc((now.n_rows ? now.n_rows : 1) * sizeof *m->ba_eta);
+    if (!time || !event || !center || !scale || !theta || !m->ba_ptr || !m->ba_item || !m->ba_eta) {
+        st = upf_err_set(err, UPF_ERR_NOMEM, "triggers: out of memory");
+        goto done;
+    }
+    upf_lt_labels(ds, tr.user, tr.item, n, cutoff - (int64_t)p->buy_again_window_days * DAY, W, time, event, NULL);
+    upf_aft_standardize(tr.X, n, d, center, scale);
+    upf_aft_data D = { n, d, tr.X, NULL, time, event, NULL };
+    upf_aft_params ap = upf_aft_params_default();
+    ap.l2 = 1.0; /* a little ridge: some columns are nearly collinear (counts, intervals) */
+    upf_aft_fit_info info;
+    st = upf_aft_fit_newton(&D, &ap, theta, &info, &e2);
+    if (st == UPF_ERR_NOMEM || st == UPF_ERR_INTERRUPTED) {
+        st = upf_err_set(err, st, "%s", e2.msg);
+        goto done;
+    }
+    if (st) {
+        upf_log(UPF_LOG_WARN, "triggers: buy-again AFT fit failed (%s); repurchase gaps decide", e2.msg);
+        st = UPF_OK;
+        goto done;
+    }
+    upf_aft_apply_standardize(now.X, now.n_rows, d, center, scale);
+    for (size_t j = 0; j < now.n_rows; j++) {
+        double eta = theta[d];
+        for (size_t k = 0; k < d; k++) eta += theta[k] * (double)now.X[j * d + k];
+        m->ba_item[j] = now.item[j];
+        m->ba_eta[j] = (float)eta;
+        m->ba_ptr[now.user[j] + 1]++;
+    }
+    for (size_t u = 0; u < ds->n_users; u++) m->ba_ptr[u + 1] += m->ba_ptr[u];
+    m->ba_n = now.n_rows;
+    m->ba_sigma = exp(theta[d + 1]);
+    m->ba_dist = ap.dist;
+    m->has_ba = 1;
+    size_t n_ev = 0;
+    for (size_t j = 0; j < n; j++) n_ev += event[j];
+    upf_log(UPF_LOG_INFO, "triggers: buy-again AFT on %zu pairs (%zu with a repurchase), sigma %.3f; %zu pairs scored",
+            n, n_ev, m->ba_sigma, now.n_rows);
+done:
+    upf_free(time), upf_free(event), upf_free(center), upf_free(scale), upf_free(theta);
+    upf_lt_features_free(&tr), upf_lt_features_free(&now);
+    return st;
+}
+
+double upf_trig_rebuy_prob(const upf_trig_models *m, int32_t u, int32_t i, int64_t now, double h_days)
+{
+    if (!m->has_ba) return NAN;
+    for (int64_t j = m->ba_ptr[u]; j < m->ba_ptr[u + 1]; j++) {
+        if (m->ba_item[j] != i) continue;
+        double elapsed = now > m->cutoff ? (double)(now - m->cutoff) / UPF_TRIG_DAY : 0.0;
+        return -expm1(upf_aft_cond_log_survival(m->ba_dist, (double)m->ba_eta[j], m->ba_sigma, elapsed, h_days));
+    }
+    return NAN;
+}
+
 /* ---- uplift per trigger from logged messages ---- */
 
 static void uplift_from_messages(const upf_dataset *ds, const upf_trig_model_params *p, int64_t cutoff,
@@ -346,6 +445,7 @@ upf_status upf_trig_models_train(const upf_dataset *ds, const upf_trig_model_par
     if (p->use_bgnbd && (st = fit_bgnbd(ds, cutoff, m, err))) goto fail;
     double t2 = now_s();
     if ((st = item_gaps(ds, cutoff, m, err))) goto fail;
+    if (p->use_buy_again_aft && (st = fit_buy_again(ds, p, cutoff, m, err))) goto fail;
     if (p->use_uplift) uplift_from_messages(ds, p, cutoff, m);
     m->seconds_ranker = t1 - t0, m->seconds_bgnbd = t2 - t1, m->seconds_other = now_s() - t2;
     *out = m;

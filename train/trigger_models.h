@@ -37,6 +37,9 @@ typedef struct upf_trig_model_params {
     int attribution_days;    /* a purchase within this many days of a message counts (7) */
     int pool_size;           /* candidate pool: most interacted items of the last 30 days (500) */
     int retrain_days;        /* back-test: retrain every this many days (7) */
+    int use_buy_again_aft;   /* 1: buy-again timing from the lifetime family's AFT on user x item pairs
+                                (upf_ba_pairs_build), 0 (default): the shrunk gaps only */
+    int buy_again_window_days; /* the AFT learns from the pairs this many days before the cutoff (60) */
     uint64_t seed;
 } upf_trig_model_params;
 
@@ -59,6 +62,13 @@ typedef struct upf_trig_models {
     float *bg_x, *bg_tx, *bg_T;     /* (n_users) summary per user; bg_T < 0: no purchase */
     /* repurchase */
     float *item_gap_days;           /* (n_items) median gap between purchases of the item, NaN: < 3 gaps */
+    int has_ba;                     /* buy-again AFT fitted */
+    int ba_dist;                    /* upf_aft_dist (Weibull) */
+    double ba_sigma;
+    size_t ba_n;                    /* pairs at the cutoff */
+    int64_t *ba_ptr;                /* (n_users+1) user u owns pairs [ba_ptr[u], ba_ptr[u+1]) */
+    int32_t *ba_item;               /* (ba_n) */
+    float *ba_eta;                  /* (ba_n) log-time location of the time from the cutoff to the next purchase */
     /* uplift per trigger */
     int has_uplift[UPF_TRIG_COUNT];
     double uplift[UPF_TRIG_COUNT];  /* P(purchase | sent) - P(purchase | held out) */
@@ -83,6 +93,12 @@ float upf_trig_score_vec(const upf_trig_models *m, const float *uv, int32_t i);
  * only right after a purchase). T counts to `now`. NaN when the model is off
  * or the user has no purchase before the cutoff. */
 double upf_trig_churn_risk(const upf_trig_models *m, int32_t u, double horizon_days, int64_t now);
+
+/* Buy again by the AFT: P(user u buys item i within h days after `now` |
+ * not bought between the cutoff and now), from the pair's AFT law conditioned
+ * on the days elapsed since the cutoff. NaN when there is no AFT or no such
+ * pair (then the caller uses upf_trig_rebuy_days). */
+double upf_trig_rebuy_prob(const upf_trig_models *m, int32_t u, int32_t i, int64_t now, double h_days);
 
 /* Predicted days between the user's purchases of each of items[0..n) (n <=
  * 256) into out: (sum of the user's own gaps + 2 * item median) / (n gaps +

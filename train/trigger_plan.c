@@ -333,11 +333,21 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
             memset(&cand, 0, sizeof cand);
             double gap[64];
             upf_trig_rebuy_days(m, ds, u, cutoff, c.bought, c.n_bought, gap);
+            double best = 0.0;
             for (int j = 0; j < c.n_bought && cand.n < UPF_TRIG_MAX_CAND; j++) {
-                double g = gap[j];
-                if (!(g >= 1.0)) continue;
-                int64_t due = day_of(lastb[j]) + (int64_t)floor(g + 0.5);
-                if (due > today || due < today - r->buy_again_tolerance_days) continue;
+                /* the AFT where it knows the pair and nothing was bought since its cutoff */
+                double pr = lastb[j] < m->cutoff
+                                ? upf_trig_rebuy_prob(m, u, c.bought[j], cutoff, 1.0 + r->buy_again_tolerance_days)
+                                : (double)NAN;
+                if (!isnan(pr)) {
+                    if (pr < r->buy_again_probability) continue;
+                    if (pr > best) best = pr;
+                } else {
+                    double g = gap[j];
+                    if (!(g >= 1.0)) continue;
+                    int64_t due = day_of(lastb[j]) + (int64_t)floor(g + 0.5);
+                    if (due > today || due < today - r->buy_again_tolerance_days) continue;
+                }
                 if (!cand.eligible) cand.eligible = 1, cand.anchor = lastb[j];
                 cand.items[cand.n++] = c.bought[j];
             }

@@ -40,6 +40,7 @@ upf_trig_rules upf_trig_rules_default(void)
     r.affinity_history_days = 90;
     r.buy_again_tolerance_days = 3;
     r.buy_again_rule_days = 30;
+    r.buy_again_probability = 0.5;
     r.win_back_threshold = 0.6;
     r.win_back_horizon_days = 30;
     r.win_back_min_days = 21;

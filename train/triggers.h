@@ -55,6 +55,7 @@ typedef struct upf_trig_rules {
     int affinity_history_days;        /* rules: item-state items the user viewed/carted/bought in this many days (90) */
     int buy_again_tolerance_days;     /* buy again: sent from predicted time - tolerance up to the predicted day (3) */
     int buy_again_rule_days;          /* rules: an item bought twice is due this many days after the last (30) */
+    double buy_again_probability;     /* model: send when P(rebuy within tolerance + 1 days) reaches this (0.5) */
     double win_back_threshold;        /* model: churn risk within the horizon at least this (0.6) */
     int win_back_horizon_days;        /* the horizon H of that risk (30) */
     int win_back_min_days;            /* no win-back while the last purchase is newer than this (21) */
