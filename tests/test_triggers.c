@@ -616,6 +616,28 @@ START_TEST(test_buy_again_aft)
 }
 END_TEST
 
+/* Regression: a sampled softmax whose candidate budget (negatives + batch
+ * positives) reaches the catalogue used to draw from an unbuilt sampler. */
+START_TEST(test_sampled_softmax_ranker)
+{
+    upf_synth_params p = small_shop();
+    p.n_users = 300;
+    upf_dataset *ds = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_synth_generate(&p, &ds, NULL, &err), UPF_OK);
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_bgnbd = 0, mp.ranker_epochs = 2, mp.ranker_negatives = 64;
+    upf_trig_models *m = NULL;
+    ck_assert_msg(upf_trig_models_train(ds, &mp, ds->ev_time[0] + 60 * DAYS, &m, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(m->ranker);
+    float v[32];
+    upf_trig_user_vec(m, 0, v);
+    ck_assert(isfinite(upf_trig_score_vec(m, v, 0)));
+    upf_trig_models_free(m);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_model_plan_beats_rules)
 {
     upf_synth_params p = small_shop();
@@ -744,6 +766,7 @@ Suite *triggers_suite(void)
     tcase_add_test(tg, test_response_fatigue_and_sign);
     tcase_add_test(tg, test_model_plan_beats_rules);
     tcase_add_test(tg, test_buy_again_aft);
+    tcase_add_test(tg, test_sampled_softmax_ranker);
     tcase_add_test(tg, test_cli_usage);
     suite_add_tcase(s, tg);
     return s;

@@ -33,7 +33,7 @@ typedef struct triggers_params {
     double win_back_threshold;
     int64_t win_back_horizon, win_back_min_days, win_back_rule_days, win_back_max_days;
     int ranker, bgnbd, uplift;
-    int64_t dim, epochs;
+    int64_t dim, epochs, negatives;
     double lr, l2;
     int64_t uplift_min_rows, pool, retrain_days;
     int64_t attribution_days;
@@ -98,6 +98,8 @@ static const upf_cfg_key triggers_keys[] = {
       "train the ranker (softmax, id embeddings) on views, carts and purchases before the planned day", 0 },
     { "train.dim", UPF_CFG_INT, OFF(dim), 1, 1024, "32", NULL, "ranker embedding dimension", 0 },
     { "train.epochs", UPF_CFG_INT, OFF(epochs), 1, 10000, "20", NULL, "ranker epochs per (re)training", 0 },
+    { "train.negatives", UPF_CFG_INT, OFF(negatives), 0, 100000000, "0", NULL,
+      "ranker softmax candidates per mini-batch (sampled, plus the batch's positives); 0: the whole catalogue", 0 },
     { "train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "ranker Adam learning rate", UPF_CFG_MIN_EXCL },
     { "train.l2", UPF_CFG_DOUBLE, OFF(l2), 0, 10, "0.0001", NULL, "ranker L2 penalty", 0 },
     { "train.buy_again_model", UPF_CFG_ENUM, OFF(buy_again_model), 0, 0, "gaps", buy_again_choices,
@@ -207,6 +209,7 @@ static upf_status settings_from_params(const triggers_params *p, const upf_confi
     *m = upf_trig_model_params_default();
     m->use_ranker = p->ranker, m->use_bgnbd = p->bgnbd, m->use_uplift = p->uplift;
     m->ranker_dim = (int)p->dim, m->ranker_epochs = (int)p->epochs, m->ranker_lr = p->lr, m->ranker_l2 = p->l2;
+    m->ranker_negatives = (int)p->negatives;
     m->uplift_min_rows = (int)p->uplift_min_rows, m->pool_size = (int)p->pool, m->retrain_days = (int)p->retrain_days;
     m->attribution_days = (int)p->attribution_days;
     m->use_buy_again_aft = p->buy_again_model == 0;

@@ -86,6 +86,7 @@ static upf_status train_ranker(const upf_dataset *ds, const upf_trig_model_param
     tp.patience = 0;
     tp.opt.lr_init = p->ranker_lr;
     tp.opt.l2 = p->ranker_l2;
+    tp.n_negatives = (uint32_t)p->ranker_negatives;
     tp.seed = p->seed;
     tp.threads = 1;
     upf_ranker_train_result res;

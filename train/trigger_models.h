@@ -31,6 +31,7 @@ typedef struct upf_trig_model_params {
     int ranker_epochs;       /* softmax epochs (20) */
     double ranker_lr;        /* Adam learning rate (0.01) */
     double ranker_l2;        /* L2 (0.0001) */
+    int ranker_negatives;    /* softmax candidates per batch, 0 = the whole catalogue (0) */
     int use_bgnbd;           /* 1: fit BG/NBD for win-back (else the rule's recency) */
     int use_uplift;          /* 1: estimate per-trigger uplift from /messages when a hold-out exists */
     int uplift_min_rows;     /* messages needed in each arm (100) */
