@@ -110,7 +110,8 @@ void upf_trig_eligible(const upf_dataset *ds, const upf_trig_rules *r, const upf
                        upf_trig_cand *out);
 
 /* Items user u bought at least once before the cutoff, with the time of the
- * last purchase and the count, most recent first (at most cap). */
+ * last purchase and the number of distinct purchase days, most recently
+ * bought first (at most cap, cap <= 256). */
 int upf_trig_purchased(const upf_dataset *ds, int32_t u, int64_t cutoff, int32_t *items, int64_t *last, int *count,
                        int cap);
 
