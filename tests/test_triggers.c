@@ -638,6 +638,117 @@ START_TEST(test_sampled_softmax_ranker)
 }
 END_TEST
 
+/* ---- no peeking: a plan on the full history equals the plan on the history cut at the day ---- */
+
+/* A copy of ds keeping only events, item events and messages before cutoff
+ * (the rest shared read-only: ids, attributes, fields; never freed here). */
+static upf_dataset *cut(const upf_dataset *ds, int64_t cutoff)
+{
+    upf_dataset *c = upf_malloc(sizeof *c);
+    *c = *ds;
+    int64_t n = 0;
+    for (int64_t e = 0; e < ds->n_events; e++) n += ds->ev_time[e] < cutoff;
+    c->n_events = n;
+    c->ev_user = upf_malloc((size_t)(n + 1) * sizeof *c->ev_user);
+    c->ev_item = upf_malloc((size_t)(n + 1) * sizeof *c->ev_item);
+    c->ev_time = upf_malloc((size_t)(n + 1) * sizeof *c->ev_time);
+    c->ev_type = upf_malloc((size_t)(n + 1));
+    c->ev_value = upf_malloc((size_t)(n + 1) * sizeof *c->ev_value);
+    c->ev_query = ds->ev_query ? upf_malloc((size_t)(n + 1) * sizeof *c->ev_query) : NULL;
+    c->user_ptr = upf_malloc((ds->n_users + 1) * sizeof *c->user_ptr);
+    int64_t k = 0;
+    for (size_t u = 0; u < ds->n_users; u++) {
+        c->user_ptr[u] = k;
+        for (int64_t e = ds->user_ptr[u]; e < ds->user_ptr[u + 1]; e++) {
+            if (ds->ev_time[e] >= cutoff) continue;
+            c->ev_user[k] = ds->ev_user[e], c->ev_item[k] = ds->ev_item[e], c->ev_time[k] = ds->ev_time[e];
+            c->ev_type[k] = ds->ev_type[e], c->ev_value[k] = ds->ev_value[e];
+            if (c->ev_query) c->ev_query[k] = ds->ev_query[e];
+            k++;
+        }
+    }
+    c->user_ptr[ds->n_users] = k;
+    const upf_item_events *ie = &ds->item_events;
+    size_t m = 0;
+    for (size_t j = 0; j < ie->n; j++) m += ie->time[j] < cutoff;
+    c->item_events.n = m;
+    c->item_events.item = upf_malloc((m + 1) * sizeof(int32_t));
+    c->item_events.time = upf_malloc((m + 1) * sizeof(int64_t));
+    c->item_events.kind = upf_malloc(m + 1);
+    c->item_events.value = upf_malloc((m + 1) * sizeof(float));
+    m = 0;
+    for (size_t j = 0; j < ie->n; j++)
+        if (ie->time[j] < cutoff) {
+            c->item_events.item[m] = ie->item[j], c->item_events.time[m] = ie->time[j];
+            c->item_events.kind[m] = ie->kind[j], c->item_events.value[m++] = ie->value[j];
+        }
+    c->messages.n = 0; /* the generated shop has none */
+    return c;
+}
+
+static void cut_free(upf_dataset *c)
+{
+    upf_free(c->ev_user), upf_free(c->ev_item), upf_free(c->ev_time), upf_free(c->ev_type), upf_free(c->ev_value);
+    upf_free(c->ev_query), upf_free(c->user_ptr);
+    upf_free(c->item_events.item), upf_free(c->item_events.time), upf_free(c->item_events.kind);
+    upf_free(c->item_events.value);
+    upf_free(c);
+}
+
+static void plan_once(const upf_dataset *ds, upf_trig_mode mode, int64_t day, upf_trig_msgs *out, upf_trig_stats *stats)
+{
+    upf_trig_rules r = upf_trig_rules_default();
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.ranker_epochs = 3;
+    upf_trig_planner *pl = NULL;
+    upf_trig_models *m = NULL;
+    upf_trig_state st;
+    upf_err err;
+    ck_assert_int_eq(upf_trig_planner_create(ds, &r, &pl, &err), UPF_OK);
+    if (mode == UPF_TRIG_MODE_MODEL) ck_assert_msg(upf_trig_models_train(ds, &mp, day, &m, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_int_eq(upf_trig_state_create(ds->n_users, &st, &err), UPF_OK);
+    memset(stats, 0, sizeof *stats);
+    ck_assert_int_eq(upf_trig_plan_day(pl, mode, m, day, &st, 5, out, stats, &err), UPF_OK);
+    upf_trig_state_free(&st);
+    upf_trig_models_free(m);
+    upf_trig_planner_free(pl);
+}
+
+START_TEST(test_no_peeking)
+{
+    upf_synth_params p = small_shop();
+    p.n_users = 400;
+    upf_dataset *ds = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_synth_generate(&p, &ds, NULL, &err), UPF_OK);
+    int64_t day = ds->ev_time[0] - ds->ev_time[0] % DAYS; /* any day start inside the range */
+    for (int64_t e = 0; e < ds->n_events; e++)
+        if (ds->ev_time[e] > day) day = ds->ev_time[e];
+    day = day - day % DAYS - 30 * DAYS; /* 30 days before the last event's day */
+    upf_dataset *c = cut(ds, day);
+    ck_assert_int_lt(c->n_events, ds->n_events);
+    for (int mode = UPF_TRIG_MODE_MODEL; mode <= UPF_TRIG_MODE_RANDOM; mode++) {
+        upf_trig_msgs a = { 0 }, b = { 0 };
+        upf_trig_stats sa, sb;
+        plan_once(ds, (upf_trig_mode)mode, day, &a, &sa);
+        plan_once(c, (upf_trig_mode)mode, day, &b, &sb);
+        ck_assert_uint_gt(a.n, 10);
+        ck_assert_uint_eq(a.n, b.n);
+        for (size_t j = 0; j < a.n; j++) {
+            ck_assert_int_eq(a.v[j].user, b.v[j].user);
+            ck_assert_int_eq(a.v[j].trigger, b.v[j].trigger);
+            ck_assert_int_eq(a.v[j].n_items, b.v[j].n_items);
+            ck_assert_int_eq(memcmp(a.v[j].items, b.v[j].items, sizeof a.v[j].items), 0);
+            ck_assert_msg(a.v[j].score == b.v[j].score, "mode %d message %zu", mode, j);
+        }
+        ck_assert_int_eq(memcmp(sa.audience, sb.audience, sizeof sa.audience), 0);
+        upf_trig_msgs_free(&a), upf_trig_msgs_free(&b);
+    }
+    cut_free(c);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_model_plan_beats_rules)
 {
     upf_synth_params p = small_shop();
@@ -767,6 +878,7 @@ Suite *triggers_suite(void)
     tcase_add_test(tg, test_model_plan_beats_rules);
     tcase_add_test(tg, test_buy_again_aft);
     tcase_add_test(tg, test_sampled_softmax_ranker);
+    tcase_add_test(tg, test_no_peeking);
     tcase_add_test(tg, test_cli_usage);
     suite_add_tcase(s, tg);
     return s;
