@@ -178,7 +178,7 @@ bench-build: $(BENCH_BIN)
 
 check-data: deps
 	@$(MAKE) --no-print-directory VARIANT=release all $(BUILD)/run_tests
-	OPENBLAS_NUM_THREADS=1 UPF_BIN=build/release/upfunnel UPF_CHECK_DATA=1 CK_RUN_SUITE=$(SUITE) build/release/run_tests
+	OPENBLAS_NUM_THREADS=1 UPF_BIN=build/release/upfunnel UPF_CHECK_DATA=1 $(if $(SUITE),CK_RUN_SUITE=$(SUITE)) build/release/run_tests
 
 # Every public header compiles alone.
 check-headers:

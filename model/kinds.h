@@ -73,9 +73,11 @@ extern "C" {
 #define UPF_M_PNBD_ALPHA "pareto_nbd.alpha"         /* F64, optional */
 #define UPF_M_PNBD_S "pareto_nbd.s"                 /* F64, optional */
 #define UPF_M_PNBD_BETA "pareto_nbd.beta"           /* F64, optional */
-/* AFT, optional: T counts from the scoring time (the features' cutoff), so
- * queries use elapsed 0 ("cutoff"); labels were observed over window_days. */
-#define UPF_M_AFT_TIME_ORIGIN "aft.time_origin"     /* STR "cutoff", optional */
+/* AFT, optional: where T counts from. "cutoff": the scoring time (the
+ * features' cutoff), so queries use elapsed 0; "last_purchase" (target
+ * interval): the customer's last purchase, so queries pass the days elapsed
+ * since it. Labels were observed over window_days. */
+#define UPF_M_AFT_TIME_ORIGIN "aft.time_origin"     /* STR "cutoff" | "last_purchase", optional */
 #define UPF_M_AFT_WINDOW "aft.window_days"          /* F64, optional */
 
 /* ---- UPF_KIND_UPLIFT: per arm a logistic response model ----

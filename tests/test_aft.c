@@ -33,7 +33,7 @@ static const uint8_t gE[14] = {1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0};
 
 static upf_aft_data golden_data(void)
 {
-    upf_aft_data D = {14, 2, NULL, &gX[0][0], gT, gE, NULL};
+    upf_aft_data D = {14, 2, NULL, &gX[0][0], gT, gE, NULL, NULL};
     return D;
 }
 
@@ -88,6 +88,82 @@ static void random_data(size_t n, size_t d, uint64_t seed, float **X, double **t
     }
 }
 
+/* Right truncation by hand: one row, no covariates, eta 0, sigma 1.
+ * Weibull: T ~ Exp(1), f(1) = e^-1, F(2) = 1 - e^-2:
+ *   log f(1) - log F(2) = -1 - log(0.8646647167633873) = -0.8545865...
+ * log-logistic: S(t) = 1/(1+t), f(1) = 1/4, F(2) = 2/3:
+ *   log(1/4) - log(2/3) = -0.9808292530117262
+ * censored at 1 (Weibull): log S(1) - log F(2) = the same as the event row
+ * above plus log 1 = -0.8545865... (the density of Exp(1) equals its survival). */
+START_TEST(test_truncation_by_hand)
+{
+    double t = 1.0, tb = 2.0, th[2] = {0.0, 0.0};
+    uint8_t ev1 = 1, ev0 = 0;
+    upf_aft_data D = {1, 0, NULL, NULL, &t, &ev1, NULL, &tb};
+    double w = -1.0 - log(1.0 - exp(-2.0));
+    ck_assert_double_eq_tol(upf_aft_loglik(&D, UPF_AFT_WEIBULL, 0.0, th, NULL, NULL), w, 1e-14);
+    ck_assert_double_eq_tol(upf_aft_loglik(&D, UPF_AFT_LOGLOGISTIC, 0.0, th, NULL, NULL), -0.9808292530117262, 1e-14);
+    D.event = &ev0;
+    ck_assert_double_eq_tol(upf_aft_loglik(&D, UPF_AFT_WEIBULL, 0.0, th, NULL, NULL), w, 1e-14);
+    /* an infinite bound is no truncation; a bound <= 0 is refused */
+    tb = INFINITY;
+    ck_assert_double_eq_tol(upf_aft_loglik(&D, UPF_AFT_WEIBULL, 0.0, th, NULL, NULL), -1.0, 1e-14);
+    tb = -1.0;
+    ck_assert(isinf(upf_aft_loglik(&D, UPF_AFT_WEIBULL, 0.0, th, NULL, NULL)));
+    /* Adam refuses truncated rows */
+    float xf = 0.0f;
+    tb = 2.0;
+    upf_aft_data Df = {1, 1, &xf, NULL, &t, &ev1, NULL, &tb};
+    upf_aft_params p = upf_aft_params_default();
+    double th3[3] = {0};
+    upf_aft_fit_info info;
+    upf_err err;
+    ck_assert_int_eq(upf_aft_fit_adam(&Df, &p, th3, NULL, NULL, &info, &err), UPF_ERR_ARG);
+}
+END_TEST
+
+/* Gaps seen only when they closed before an observation end (start uniform
+ * in [0, 150) days, so the bound is 150 - start): the plain fit leans to
+ * short gaps and shrinks the slope; dividing by F(bound) recovers it. */
+START_TEST(test_truncation_recovers_slope)
+{
+    upf_rng r;
+    upf_rng_seed(&r, 77, 0);
+    size_t cap = 40000, n = 0;
+    float *X = malloc(cap * sizeof *X);
+    double *t = malloc(cap * sizeof *t), *tb = malloc(cap * sizeof *tb);
+    uint8_t *ev = malloc(cap);
+    for (size_t k = 0; k < cap; k++) {
+        double x = upf_rng_normal(&r), s = 150.0 * upf_rng_uniform(&r);
+        /* Weibull AFT: log T = 3.5 + 0.5 x + 0.5 log E, E ~ Exp(1) (W = log E is minimum extreme value) */
+        double tt = exp(3.5 + 0.5 * x + 0.5 * log(upf_rng_exponential(&r)));
+        if (tt > 150.0 - s) continue; /* not closed yet: never seen */
+        X[n] = (float)x;
+        t[n] = tt;
+        tb[n] = 150.0 - s;
+        ev[n] = 1;
+        n++;
+    }
+    ck_assert(n > 20000);
+    upf_aft_params p = upf_aft_params_default();
+    upf_aft_fit_info info;
+    upf_err err;
+    double plain[3] = {0}, fixed[3] = {0};
+    upf_aft_data D = {n, 1, X, NULL, t, ev, NULL, NULL};
+    ck_assert_int_eq(upf_aft_fit_newton(&D, &p, plain, &info, &err), UPF_OK);
+    D.trunc = tb;
+    ck_assert_int_eq(upf_aft_fit_newton(&D, &p, fixed, &info, &err), UPF_OK);
+    ck_assert(info.converged);
+    ck_assert_msg(plain[0] < 0.45, "untruncated fit: slope %.4f, planted 0.5", plain[0]);
+    ck_assert_msg(fabs(fixed[0] - 0.5) < 0.03, "truncated fit: slope %.4f, planted 0.5", fixed[0]);
+    ck_assert_msg(fabs(exp(fixed[2]) - 0.5) < 0.03, "truncated fit: sigma %.4f, planted 0.5", exp(fixed[2]));
+    free(X);
+    free(t);
+    free(tb);
+    free(ev);
+}
+END_TEST
+
 START_TEST(test_derivatives_finite_differences)
 {
     float *X;
@@ -95,9 +171,15 @@ START_TEST(test_derivatives_finite_differences)
     uint8_t *ev;
     size_t n = 60, d = 3, P = d + 2;
     random_data(n, d, 3, &X, &t, &ev, &w);
-    upf_aft_data D = {n, d, X, NULL, t, ev, w};
+    /* right-truncation bounds: none, at the time itself, a little and far above it */
+    double tb[60];
+    for (size_t i = 0; i < n; i++)
+        tb[i] = i % 4 == 0 ? (double)INFINITY : i % 4 == 1 ? t[i] : i % 4 == 2 ? 1.7 * t[i] : 1e6 * t[i];
+    upf_aft_data D = {n, d, X, NULL, t, ev, w, NULL};
     double th[5] = {0.2, -0.1, 0.05, 1.8, -0.3}, g[5], H[25], gp[5], gm[5];
-    for (int dist = UPF_AFT_WEIBULL; dist <= UPF_AFT_LOGLOGISTIC; dist++) {
+    for (int variant = 0; variant < 4; variant++) {
+        int dist = variant % 2 ? UPF_AFT_LOGLOGISTIC : UPF_AFT_WEIBULL;
+        D.trunc = variant >= 2 ? tb : NULL;
         upf_aft_loglik(&D, dist, 0.7, th, g, H);
         for (size_t k = 0; k < P; k++) {
             double h = 1e-6, tp[5], tm[5];
@@ -107,12 +189,12 @@ START_TEST(test_derivatives_finite_differences)
             tm[k] -= h;
             double fd = (upf_aft_loglik(&D, dist, 0.7, tp, gp, NULL) - upf_aft_loglik(&D, dist, 0.7, tm, gm, NULL)) /
                         (2.0 * h);
-            ck_assert_msg(fabs(fd - g[k]) <= 1e-6 * (1.0 + fabs(fd)), "%s grad[%zu]: %.10g vs fd %.10g",
-                          upf_aft_dist_name(dist), k, g[k], fd);
+            ck_assert_msg(fabs(fd - g[k]) <= 1e-6 * (1.0 + fabs(fd)), "%s%s grad[%zu]: %.10g vs fd %.10g",
+                          upf_aft_dist_name(dist), D.trunc ? " truncated" : "", k, g[k], fd);
             for (size_t j = 0; j < P; j++) {
                 double hfd = (gp[j] - gm[j]) / (2.0 * h);
-                ck_assert_msg(fabs(hfd - H[k * P + j]) <= 1e-5 * (1.0 + fabs(hfd)), "%s hess[%zu][%zu]: %.10g vs %.10g",
-                              upf_aft_dist_name(dist), k, j, H[k * P + j], hfd);
+                ck_assert_msg(fabs(hfd - H[k * P + j]) <= 1e-5 * (1.0 + fabs(hfd)), "%s%s hess[%zu][%zu]: %.10g vs %.10g",
+                              upf_aft_dist_name(dist), D.trunc ? " truncated" : "", k, j, H[k * P + j], hfd);
             }
         }
     }
@@ -144,12 +226,18 @@ START_TEST(test_blas_paths_match_reference)
             /* sgemv accumulates in float */
             ck_assert_double_eq_tol(a, b, 1e-5 * fabs(b));
             upf_ck_arrays_close(g1, g2, P, 1e-3, 1e-4);
-            upf_aft_data D = {n, d, X, NULL, t, ev, w};
-            double l1 = upf_aft_loglik(&D, dist, 0.3, th, g1, H1), l2 = 0.0;
-            ck_assert_int_eq(upf_aft_loglik_fast(&D, dist, 0.3, th, g2, H2, &l2), UPF_OK);
-            ck_assert_double_eq_tol(l1, l2, 1e-10 * fabs(l1));
-            upf_ck_arrays_close(g2, g1, P, 1e-9, 1e-10);
-            upf_ck_arrays_close(H2, H1, P * P, 1e-9, 1e-10);
+            upf_aft_data D = {n, d, X, NULL, t, ev, w, NULL};
+            double *tb = malloc(n * sizeof *tb);
+            for (size_t i = 0; i < n; i++) tb[i] = i % 3 == 0 ? (double)INFINITY : (1.0 + 0.5 * (double)(i % 5)) * t[i];
+            for (int tr = 0; tr < 2; tr++) {
+                D.trunc = tr ? tb : NULL;
+                double l1 = upf_aft_loglik(&D, dist, 0.3, th, g1, H1), l2 = 0.0;
+                ck_assert_int_eq(upf_aft_loglik_fast(&D, dist, 0.3, th, g2, H2, &l2), UPF_OK);
+                ck_assert_double_eq_tol(l1, l2, 1e-10 * fabs(l1));
+                upf_ck_arrays_close(g2, g1, P, 1e-9, 1e-10);
+                upf_ck_arrays_close(H2, H1, P * P, 1e-9, 1e-10);
+            }
+            free(tb);
         }
         free(X);
         free(t);
@@ -187,7 +275,7 @@ START_TEST(test_adam_approaches_newton)
     double *t, *w;
     uint8_t *ev;
     random_data(n, d, 11, &X, &t, &ev, &w);
-    upf_aft_data D = {n, d, X, NULL, t, ev, NULL};
+    upf_aft_data D = {n, d, X, NULL, t, ev, NULL, NULL};
     upf_aft_params p = upf_aft_params_default();
     p.dist = UPF_AFT_WEIBULL;
     p.epochs = 15;
@@ -349,7 +437,7 @@ START_TEST(test_rossi_reference)
     }
     fclose(f);
     ck_assert_uint_eq(n, 432);
-    upf_aft_data D = {n, 7, NULL, X, t, ev, NULL};
+    upf_aft_data D = {n, 7, NULL, X, t, ev, NULL, NULL};
     upf_aft_params p = upf_aft_params_default();
     double th[9] = {0};
     upf_aft_fit_info info;
@@ -371,6 +459,8 @@ Suite *aft_suite(void)
     tcase_add_test(tc, test_loglik_golden_probe);
     tcase_add_test(tc, test_newton_golden_mle);
     tcase_add_test(tc, test_derivatives_finite_differences);
+    tcase_add_test(tc, test_truncation_by_hand);
+    tcase_add_test(tc, test_truncation_recovers_slope);
     tcase_add_test(tc, test_blas_paths_match_reference);
     tcase_add_test(tc, test_adam_approaches_newton);
     tcase_add_test(tc, test_predictions);

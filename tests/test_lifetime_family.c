@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../datasets/synth.h"
 #include "../model/json.h"
@@ -67,6 +69,34 @@ static int file_exists(const char *dir, const char *name)
     FILE *f = fopen(p, "r");
     if (f) fclose(f);
     return f != NULL;
+}
+
+
+/* Runs `upfunnel ARGS < dir/in.txt > dir/out.txt` (the binary under test);
+ * returns the exit code. */
+static int run_cli(const char *dir, const char *args, const char *input)
+{
+    char in[4300], cmd[12000], bin[4200], cwd[4096];
+    const char *b = upf_test_bin();
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    snprintf(bin, sizeof bin, b[0] == '/' ? "%.0s%s" : "%s/%s", cwd, b);
+    snprintf(in, sizeof in, "%s/in.txt", dir);
+    write_text(in, input ? input : "");
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s < in.txt > out.txt 2> err.txt", dir, bin, args);
+    int st = system(cmd);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+/* The first line of dir/out.txt as JSON. */
+static upf_json *cli_answer(const char *dir)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    upf_json *j = NULL;
+    upf_err err;
+    ck_assert_msg(upf_json_parse_file(path, &j, &err) == UPF_OK, "score answer: %s", err.msg);
+    return j;
 }
 
 static const char AFT_YAML[] = "data:\n"
@@ -164,6 +194,34 @@ START_TEST(test_aft_buy_again_end_to_end)
     ck_assert_msg(nd > nd_f, "ndcg@3 %g vs frequency baseline %g", nd, nd_f);
     ck_assert(num(m, "buy_again.customers") > 100);
     ck_assert(file_exists(dir, "buy_again.csv"));
+    /* exported as a user_item AFT model; `upfunnel score` at the features'
+     * center (standardized x = 0) answers with the intercept's distribution */
+    char path[4300];
+    snprintf(path, sizeof path, "%s/run/model.upf", dir);
+    upf_model *mod = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_model_open(path, 0, &mod, &err), UPF_OK);
+    const char *target = NULL;
+    size_t tlen = 0;
+    ck_assert_int_eq(upf_model_meta_str(mod, "aft.target", &target, &tlen), UPF_OK);
+    ck_assert(tlen == 9 && memcmp(target, "user_item", 9) == 0);
+    const double *beta = NULL, *center = NULL;
+    size_t nb = 0, nc = 0;
+    double log_sigma = 0.0;
+    ck_assert_int_eq(upf_model_meta_f64_array(mod, "aft.beta", &beta, &nb), UPF_OK);
+    ck_assert_int_eq(upf_model_meta_f64_array(mod, "features.center", &center, &nc), UPF_OK);
+    ck_assert_int_eq(upf_model_meta_f64(mod, "aft.log_sigma", &log_sigma), UPF_OK);
+    char req[4096];
+    size_t at = (size_t)snprintf(req, sizeof req, "{\"x\":[");
+    for (size_t j = 0; j < nc; j++) at += (size_t)snprintf(req + at, sizeof req - at, "%s%.17g", j ? "," : "", center[j]);
+    snprintf(req + at, sizeof req - at, "],\"horizon\":14}\n");
+    ck_assert_int_eq(run_cli(dir, "export run -o m.upf", NULL), 0);
+    ck_assert_int_eq(run_cli(dir, "score --model m.upf", req), 0);
+    upf_json *ans = cli_answer(dir);
+    double s14 = upf_aft_survival(UPF_AFT_WEIBULL, beta[nc], exp(log_sigma), 14.0);
+    ck_assert_double_eq_tol(num(ans, "churn_probability"), s14, 1e-9);
+    upf_json_free(ans);
+    upf_model_close(mod);
     upf_json_free(m);
     upf_test_rmdir(dir);
     lt_ds_free(ds);
@@ -174,6 +232,11 @@ START_TEST(test_aft_config_errors)
 {
     upf_dataset *ds = lt_sim_shop(8, 200, 400.0);
     char *dir = upf_test_tmpdir();
+    /* the interval target's truncated likelihood needs Newton */
+    run_config(dir,
+               "data:\n  path: x.h5\n"
+               "model:\n  family: aft\n  target: interval\n  cutoff: 2010-10-28\ntrain:\n  optimizer: adam\n",
+               ds, UPF_ERR_CONFIG);
     /* no cutoff: refused before training, naming the key */
     upf_json *m = run_config(dir, "data:\n  path: x.h5\nmodel:\n  family: aft\n", ds, UPF_ERR_CONFIG);
     ck_assert_ptr_null(m);
@@ -225,6 +288,21 @@ START_TEST(test_bgnbd_end_to_end_sim)
     ck_assert_double_eq_tol(br.expected_purchases, mine, 1e-9 * mine);
     ck_assert_double_eq_tol(br.p_alive, upf_bgnbd_p_alive(&bp, 3.0, 10.0, 30.0), 1e-12);
     upf_model_close(mod);
+
+    /* the user's path: `upfunnel export RUN_DIR` (f16: BG/NBD keeps its f64
+     * parameters) then `upfunnel score`, answers equal to the formulas,
+     * the Gamma-Gamma spend included */
+    ck_assert_int_eq(run_cli(dir, "export run -o m16.upf --dtype f16", NULL), 0);
+    ck_assert_int_eq(run_cli(dir, "score --model m16.upf", "{\"x\":3,\"t_x\":10,\"T\":30,\"t\":13,\"monetary\":25}\n"),
+                     0);
+    upf_json *ans = cli_answer(dir);
+    ck_assert_double_eq_tol(num(ans, "p_alive"), upf_bgnbd_p_alive(&bp, 3.0, 10.0, 30.0), 1e-12);
+    ck_assert_double_eq_tol(num(ans, "expected_purchases"), mine, 1e-9 * mine);
+    upf_gg_params gg = {num(m, "gamma_gamma.p"), num(m, "gamma_gamma.q"), num(m, "gamma_gamma.gamma")};
+    double spend = upf_gg_expected_spend(&gg, 3.0, 25.0);
+    ck_assert_msg(isfinite(spend), "gamma-gamma q %g", gg.q);
+    ck_assert_double_eq_tol(num(ans, "expected_avg_spend"), spend, 1e-6 * spend);
+    upf_json_free(ans);
     upf_json_free(m);
     upf_test_rmdir(dir);
     lt_ds_free(ds);
@@ -302,10 +380,22 @@ START_TEST(test_synth_interval_recovery)
                              "data:\n  path: in-memory.h5\nmodel:\n  family: aft\n  target: interval\n"
                              "  cutoff: 2024-11-01\n  window_days: 60\ntrain:\n  l2: 0\n",
                              ds, UPF_OK);
+    /* tested on held-out gaps (each customer's first purchase after the
+     * cutoff to the next): the covariates order them, better than the last gap */
+    double c = num(m, "c_index"), c_last = num(m, "baseline_last_gap.c_index");
+    ck_assert_msg(c > 0.55 && c > c_last, "held-out gaps: c_index %g, last-gap baseline %g", c, c_last);
+    ck_assert_msg(num(m, "brier") < num(m, "baseline_km.brier"), "brier %g vs Kaplan-Meier %g", num(m, "brier"),
+                  num(m, "baseline_km.brier"));
+    ck_assert(num(m, "test.rows") > 1000 && num(m, "test.events") < num(m, "test.rows"));
     char path[4300];
     snprintf(path, sizeof path, "%s/run/model.upf", dir);
     upf_model *mod = NULL;
     ck_assert_msg(upf_model_open(path, 0, &mod, &err) == UPF_OK, "%s", err.msg);
+    const char *origin = NULL;
+    size_t origin_len = 0;
+    ck_assert_int_eq(upf_model_meta_str(mod, "aft.time_origin", &origin, &origin_len), UPF_OK);
+    ck_assert_int_eq((int)origin_len, 13);
+    ck_assert(memcmp(origin, "last_purchase", 13) == 0);
     const double *beta = NULL, *scale = NULL;
     size_t nb = 0, ns = 0;
     double log_sigma = 0.0;
@@ -348,7 +438,8 @@ START_TEST(test_synth_interval_recovery)
         ck_assert_ptr_nonnull(ref);
         double want = truth_coef(t, fields[fi], eq + 1) - truth_coef(t, fields[fi], ref);
         double got = beta[j] / scale[j];
-        ck_assert_msg(fabs(got - want) < 0.06, "%s=%s vs %s: estimate %.4f, truth %.4f", field, eq + 1, ref, got, want);
+        /* 0.027 at most today; 0.032, leaning to zero, before the fit modelled the truncation at the cutoff */
+        ck_assert_msg(fabs(got - want) < 0.045, "%s=%s vs %s: estimate %.4f, truth %.4f", field, eq + 1, ref, got, want);
     }
     /* shape: sigma = 1/k widened by the frailty: sqrt(sigma^2 + 6 sd^2 / pi^2) */
     const double pi = 3.14159265358979324;

@@ -311,8 +311,9 @@ START_TEST(test_gap_rows)
     upf_err e;
     ck_assert_int_eq(upf_lt_gaps_build(ds, &p, 0.0, &f, &e), UPF_OK);
     ck_assert_uint_eq(f.n_rows, 3);
-    double want[3] = {3.0, 0.2, 6.8};
+    double want[3] = {3.0, 0.2, 6.8}, bound[3] = {12.0, 9.0, 8.8}; /* bound: from each gap's start to the cutoff */
     upf_ck_arrays_close(f.label, want, 3, 1e-9, 0);
+    upf_ck_arrays_close(f.label_bound, bound, 3, 1e-9, 0);
     ck_assert_int_eq(f.user[2], 0);
     /* columns are the attributes only: gender=m and age */
     ck_assert_uint_eq(f.n_cols, 2);
@@ -325,6 +326,77 @@ START_TEST(test_gap_rows)
     upf_lt_features_free(&f);
     ck_assert_int_eq(upf_lt_gaps_build(ds, &p, 20.0, &f, &e), UPF_ERR_DATA);
     ck_assert_int_eq(upf_lt_gaps_build(ds, &p, -1.0, &f, &e), UPF_ERR_ARG);
+    free_ds(ds);
+}
+END_TEST
+
+START_TEST(test_heldout_gaps)
+{
+    /* cutoff day 12; test gaps start in [12, 17) (span 5), followed to day 32
+     * (window 20), horizon 10. By hand:
+     *   user 0: last purchase before the cutoff day 10; buys day 14 (two lines,
+     *     one timestamp), 16 and 30: gap 14 -> 16 = 2 days, event; within
+     *     (14, 24]: day 16 only = 1; previous gap 10 -> 14 = 4
+     *   user 1: first purchase day 13, none after: censored at 32 - 13 = 19; no previous gap
+     *   user 2: bought day 5; buys at the cutoff instant (day 12) and day 37,
+     *     past the window: censored at 20; previous gap 7
+     *   user 3: buys day 20 only, after the span: no row */
+    static const ev E[] = {
+        {0, 0, 0.0, UPF_EV_PURCHASE, 10.0f},  {0, 1, 3.0, UPF_EV_PURCHASE, 20.0f},
+        {0, 2, 10.0, UPF_EV_PURCHASE, 30.0f}, {0, 1, 14.0, UPF_EV_PURCHASE, 1.0f},
+        {0, 2, 14.0, UPF_EV_PURCHASE, 1.0f},  {0, 3, 15.0, UPF_EV_VIEW, 0.0f},
+        {0, 0, 16.0, UPF_EV_PURCHASE, 1.0f},  {0, 0, 30.0, UPF_EV_PURCHASE, 1.0f},
+        {1, 2, 4.0, UPF_EV_VIEW, 0.0f},       {1, 2, 13.0, UPF_EV_PURCHASE, 2.0f},
+        {1, 1, 15.0, UPF_EV_VIEW, 0.0f},      {2, 3, 5.0, UPF_EV_PURCHASE, 8.0f},
+        {2, 3, 12.0, UPF_EV_PURCHASE, 8.0f},  {2, 3, 37.0, UPF_EV_PURCHASE, 8.0f},
+        {3, 1, 20.0, UPF_EV_PURCHASE, 3.0f},
+    };
+    upf_dataset *ds = make_ds(E, sizeof E / sizeof E[0], 4);
+    upf_lt_feature_params p = params();
+    upf_lt_features f, g;
+    upf_err e;
+    ck_assert_int_eq(upf_lt_gaps_heldout(ds, &p, 5.0, 20.0, 10.0, &f, &e), UPF_OK);
+    ck_assert_uint_eq(f.n_rows, 3);
+    const int32_t want_user[3] = {0, 1, 2};
+    const double want_label[3] = {2.0, 19.0, 20.0}, want_within[3] = {1.0, 0.0, 0.0}, want_rec[3] = {4.0, -1.0, 7.0};
+    const uint8_t want_event[3] = {1, 0, 0};
+    ck_assert_mem_eq(f.user, want_user, sizeof want_user);
+    ck_assert_mem_eq(f.event, want_event, sizeof want_event);
+    upf_ck_arrays_close(f.label, want_label, 3, 1e-9, 0);
+    upf_ck_arrays_close(f.n_within, want_within, 3, 0.0, 0);
+    upf_ck_arrays_close(f.recency, want_rec, 3, 1e-9, 0);
+    /* the columns and their layout are those of the training gaps */
+    ck_assert_int_eq(upf_lt_gaps_build(ds, &p, 0.0, &g, &e), UPF_OK);
+    ck_assert_uint_eq(f.n_cols, g.n_cols);
+    for (size_t j = 0; j < f.n_cols; j++) ck_assert_str_eq(f.names[j], g.names[j]);
+    ck_assert_double_eq((double)f.X[col(&f, "user_age")], 31.0);
+    ck_assert_double_eq((double)f.X[f.n_cols + col(&f, "user_gender=m")], 1.0);
+    ck_assert_double_eq((double)f.X[2 * f.n_cols + col(&f, "user_gender=m")], 0.0);
+    upf_lt_features_free(&g);
+    upf_lt_features_free(&f);
+    /* bad spans, and a span nobody buys in */
+    ck_assert_int_eq(upf_lt_gaps_heldout(ds, &p, 0.0, 20.0, 10.0, &f, &e), UPF_ERR_ARG);
+    ck_assert_int_eq(upf_lt_gaps_heldout(ds, &p, 5.0, 20.0, 16.0, &f, &e), UPF_ERR_ARG);
+    ck_assert_int_eq(upf_lt_gaps_heldout(ds, &p, 25.0, 20.0, 0.0, &f, &e), UPF_ERR_ARG);
+    ck_assert_ptr_null(f.X);
+    p.cutoff = T0 + 100 * DAY;
+    ck_assert_int_eq(upf_lt_gaps_heldout(ds, &p, 5.0, 20.0, 10.0, &f, &e), UPF_ERR_DATA);
+    /* allocation failures at every step leave a zeroed result */
+    p = params();
+    for (long k = 1;; k++) {
+        upf_alloc_fail_after(k);
+        upf_status st = upf_lt_gaps_heldout(ds, &p, 5.0, 20.0, 10.0, &f, &e);
+        upf_alloc_fail_after(0);
+        if (st == UPF_OK) {
+            ck_assert_uint_eq(f.n_rows, 3);
+            upf_lt_features_free(&f);
+            break;
+        }
+        ck_assert_int_eq(st, UPF_ERR_NOMEM);
+        ck_assert_ptr_null(f.X);
+        ck_assert_ptr_null(f.event);
+        ck_assert(k < 200);
+    }
     free_ds(ds);
 }
 END_TEST
@@ -372,6 +444,7 @@ Suite *lifetime_features_suite(void)
     tcase_add_test(tc, test_no_leakage);
     tcase_add_test(tc, test_buy_again_pairs);
     tcase_add_test(tc, test_gap_rows);
+    tcase_add_test(tc, test_heldout_gaps);
     tcase_add_test(tc, test_bad_input_and_alloc_failures);
     suite_add_tcase(s, tc);
     return s;

@@ -69,6 +69,36 @@ static inline double w_terms(int dist, double z, int event, double *g, double *h
     return event ? z - 2.0 * sp : -sp; /* log f = z - 2 softplus(z) */
 }
 
+/* -log F(z), the right-truncation term (F = 1 - S of W), and its first and
+ * second derivatives in z; h >= 0 (both CDFs are log-concave). Weibull:
+ * u = e^z, -log F = -log(-expm1(-u)), d/dz log F = u / expm1(u); logistic:
+ * -log F = softplus(-z). */
+static inline double trunc_terms(int dist, double z, double *g, double *h)
+{
+    if (dist == UPF_AFT_WEIBULL) {
+        double u = exp(z);
+        if (u > 700.0) { /* F = 1 to double precision */
+            *g = *h = 0.0;
+            return 0.0;
+        }
+        double a = u / expm1(u), b = u / -expm1(-u); /* a = (log F)', b = a e^u */
+        *g = -a;
+        *h = a * (b - 1.0);
+        return -log(-expm1(-u));
+    }
+    double e = exp(-fabs(z));
+    double s = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e); /* sigmoid(z) = F */
+    *g = -(1.0 - s);
+    *h = s * (1.0 - s);
+    return (z < 0.0 ? -z : 0.0) + log1p(e); /* softplus(-z) */
+}
+
+/* The truncation bound of row i, or 0 when the row is not truncated. */
+static inline double row_trunc(const upf_aft_data *D, size_t i)
+{
+    return D->trunc && isfinite(D->trunc[i]) ? D->trunc[i] : 0.0;
+}
+
 static inline double row_x(const upf_aft_data *D, size_t i, size_t j)
 {
     return D->Xd ? D->Xd[i * D->d + j] : (double)D->Xf[i * D->d + j];
@@ -91,22 +121,29 @@ double upf_aft_loglik(const upf_aft_data *D, int dist, double l2, const double *
         int ev = D->event[i] != 0;
         double li = w_terms(dist, z, ev, &g, &h);
         if (ev) li -= ls + lt;
+        /* truncation: one more term of the same form in its own z */
+        double tb = row_trunc(D, i), zt = 0.0, gt = 0.0, ht = 0.0;
+        if (D->trunc && !(tb >= 0.0)) return -(double)INFINITY;
+        if (tb > 0.0) {
+            zt = (log(tb) - eta) / sigma;
+            li += trunc_terms(dist, zt, &gt, &ht);
+        }
         ll += w * li;
         if (grad) {
-            double cb = -w * g / sigma;
+            double cb = -w * (g + gt) / sigma;
             for (size_t j = 0; j < d; j++) grad[j] += cb * row_x(D, i, j);
             grad[d] += cb;
-            grad[d + 1] += w * (-g * z - (double)ev);
+            grad[d + 1] += w * (-g * z - (double)ev - gt * zt);
         }
         if (hess) {
-            double hb = w * h / (sigma * sigma), hs = w * (h * z + g) / sigma;
+            double hb = w * (h + ht) / (sigma * sigma), hs = w * (h * z + g + ht * zt + gt) / sigma;
             for (size_t j = 0; j <= d; j++) {
                 double xj = j < d ? row_x(D, i, j) : 1.0;
                 for (size_t k = 0; k <= d; k++) hess[j * P + k] += hb * xj * (k < d ? row_x(D, i, k) : 1.0);
                 hess[j * P + d + 1] += hs * xj;
                 hess[(d + 1) * P + j] += hs * xj;
             }
-            hess[(d + 1) * P + d + 1] += w * (h * z * z + g * z);
+            hess[(d + 1) * P + d + 1] += w * (h * z * z + g * z + ht * zt * zt + gt * zt);
         }
     }
     if (l2 > 0.0)
@@ -125,6 +162,7 @@ double upf_aft_loglik(const upf_aft_data *D, int dist, double l2, const double *
 typedef struct blas_ws {
     double *xb;   /* (AFT_BLOCK, d+1): block rows with a trailing 1 */
     double *ab;   /* (AFT_BLOCK, d+1): rows scaled by sqrt(-h w)/sigma, for dsyrk */
+    double *at;   /* (AFT_BLOCK, d+1): rows scaled by sqrt(h_trunc w)/sigma (truncated data only) */
     double *eta;  /* (AFT_BLOCK) */
     double *cv;   /* (AFT_BLOCK) per-row coefficient for the gradient */
     double *sv;   /* (AFT_BLOCK) per-row coefficient for the beta-sigma cross term */
@@ -160,19 +198,30 @@ static double loglik_blas(const upf_aft_data *D, int dist, double l2, const doub
             int ev = D->event[r] != 0;
             double li = w_terms(dist, z, ev, &g, &h);
             if (ev) li -= ls + lt;
+            double tb = row_trunc(D, r), zt = 0.0, gt = 0.0, ht = 0.0;
+            if (D->trunc && !(tb >= 0.0)) return -(double)INFINITY;
+            if (tb > 0.0) {
+                zt = (log(tb) - ws->eta[i]) / sigma;
+                li += trunc_terms(dist, zt, &gt, &ht);
+            }
             ll += w * li;
-            ws->cv[i] = -w * g / sigma;
-            gs += w * (-g * z - (double)ev);
-            double sh = sqrt(-h * w) / sigma;
+            ws->cv[i] = -w * (g + gt) / sigma;
+            gs += w * (-g * z - (double)ev - gt * zt);
+            /* the beta-beta block: -h >= 0 and h_trunc >= 0 go to two rank-b updates of opposite signs */
+            double sh = sqrt(-h * w) / sigma, st = sqrt(ht * w) / sigma;
             for (size_t j = 0; hess && j < q; j++) ws->ab[i * q + j] = sh * ws->xb[i * q + j];
-            ws->sv[i] = w * (h * z + g) / sigma;
-            hss += w * (h * z * z + g * z);
+            for (size_t j = 0; hess && D->trunc && j < q; j++) ws->at[i * q + j] = st * ws->xb[i * q + j];
+            ws->sv[i] = w * (h * z + g + ht * zt + gt) / sigma;
+            hss += w * (h * z * z + g * z + ht * zt * zt + gt * zt);
         }
         if (grad)
             cblas_dgemv(CblasRowMajor, CblasTrans, (int)b, (int)q, 1.0, ws->xb, (int)q, ws->cv, 1, 1.0, gq, 1);
         if (hess) {
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)q, (int)b, -1.0, ws->ab, (int)q, 1.0, ws->hbb,
                         (int)q);
+            if (D->trunc)
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)q, (int)b, 1.0, ws->at, (int)q, 1.0, ws->hbb,
+                            (int)q);
             cblas_dgemv(CblasRowMajor, CblasTrans, (int)b, (int)q, 1.0, ws->xb, (int)q, ws->sv, 1, 1.0, cross, 1);
         }
     }
@@ -198,14 +247,15 @@ static upf_status blas_ws_alloc(blas_ws *ws, size_t d, double **block)
 {
     size_t q = d + 1, bq = 0, qq = 0, need = 0, bytes = 0;
     *block = NULL;
-    if (upf_mul_size(AFT_BLOCK, q, &bq) || upf_mul_size(q, q, &qq) || upf_add_size(2 * bq, qq, &need) ||
+    if (upf_mul_size(AFT_BLOCK, q, &bq) || upf_mul_size(q, q, &qq) || upf_add_size(3 * bq, qq, &need) ||
         upf_add_size(need, 3 * AFT_BLOCK, &need) || upf_mul_size(need, sizeof(double), &bytes))
         return UPF_ERR_ARG;
     double *b = upf_malloc(bytes);
     if (!b) return UPF_ERR_NOMEM;
     ws->xb = b;
     ws->ab = b + bq;
-    ws->eta = ws->ab + bq;
+    ws->at = ws->ab + bq;
+    ws->eta = ws->at + bq;
     ws->cv = ws->eta + AFT_BLOCK;
     ws->sv = ws->cv + AFT_BLOCK;
     ws->hbb = ws->sv + AFT_BLOCK;
@@ -366,7 +416,7 @@ double upf_aft_batch_grad(int dist, size_t b, size_t d, const float *X, const do
 double upf_aft_batch_grad_ref(int dist, size_t b, size_t d, const float *X, const double *time, const uint8_t *event,
                               const double *weight, const double *theta, double *grad)
 {
-    upf_aft_data D = {b, d, X, NULL, time, event, weight};
+    upf_aft_data D = {b, d, X, NULL, time, event, weight, NULL};
     double ll = upf_aft_loglik(&D, dist, 0.0, theta, grad, NULL);
     for (size_t j = 0; j < d + 2; j++) grad[j] = -grad[j];
     return -ll;
@@ -382,6 +432,8 @@ upf_status upf_aft_fit_adam(const upf_aft_data *D, const upf_aft_params *p, doub
     if ((st = upf_aft_params_check(p, err)) != UPF_OK) return st;
     if (D->n == 0 || !D->Xf || D->n > UINT32_MAX)
         return upf_err_set(err, UPF_ERR_ARG, "aft adam: needs 1..2^32-1 rows of float features (n %zu)", D->n);
+    if (D->trunc)
+        return upf_err_set(err, UPF_ERR_ARG, "aft adam: right-truncated rows need the Newton fit (trunc is set)");
     size_t d = D->d, P = d + 2, b = p->batch < D->n ? p->batch : D->n;
     uint32_t *idx = NULL;
     float *Xb = NULL, *fs = NULL;

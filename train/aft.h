@@ -12,6 +12,9 @@
  * -softplus(z), log f = -softplus(z) - softplus(-z); events add -log sigma -
  * log t so the value is the density of T (R survreg / lifelines convention).
  *
+ * Right-truncated rows (upf_aft_data.trunc) divide by F(trunc): the
+ * interval model's gaps are only seen when they closed before the cutoff.
+ *
  * Parameters are one block theta (d + 2): beta_1..beta_d, beta_0 (intercept),
  * log sigma. Features are used as given: standardize them first
  * (upf_aft_standardize) so the optimizers see a well-scaled problem.
@@ -35,6 +38,10 @@ typedef struct upf_aft_data {
     const double *time;     /* (n) observed time > 0 (event or censoring) */
     const uint8_t *event;   /* (n) 1 = event observed, 0 = right-censored */
     const double *weight;   /* (n) row weights >= 0, or NULL for all 1 */
+    const double *trunc;    /* (n) right-truncation bounds, or NULL: row i could only be observed because its
+                               time is <= trunc[i] (a gap seen only when it closed before the cutoff), so it
+                               contributes log f(t) - log F(trunc) (or log S(t) - log F(trunc) when censored);
+                               +inf = not truncated. Newton and the reference likelihood; Adam refuses it. */
 } upf_aft_data;
 
 typedef struct upf_aft_params {

@@ -121,6 +121,13 @@ typedef struct upf_config {
     /* model family (selects the family's key table) */
     char *model_family;           /* model.family */
     char *model_name;             /* model.name ("" = the config's name) */
+
+    /* eval.ope: off-policy estimates against the dataset's logged impressions (eval/ope.h) */
+    int eval_ope_enabled;         /* eval.ope.enabled */
+    double eval_ope_clip;         /* eval.ope.clip: propensity floor, 0 = none */
+    int64_t eval_ope_bootstrap;   /* eval.ope.bootstrap: resamples, 0 = no intervals */
+    double eval_ope_level;        /* eval.ope.level: interval level */
+    double eval_ope_prior;        /* eval.ope.prior: reward-table shrinkage (pseudo-impressions) */
 } upf_config;
 
 /* The table of the common keys (NULL-terminated by a row with path NULL). */

@@ -106,6 +106,18 @@ const upf_cfg_key upf_config_keys[] = {
     { "eval.primary", UPF_CFG_STRING, OFF(eval_primary), 0, 0, "\"\"", NULL,
       "metric that ranks sweep points; empty: ndcg@K for the first K in eval.k, else the "
       "family's first metric", 0 },
+    { "eval.ope.enabled", UPF_CFG_BOOL, OFF(eval_ope_enabled), 0, 0, "false", NULL,
+      "off-policy estimates (IPS, SNIPS, DR with intervals) of the model's top-P slates against the "
+      "dataset's logged impressions, as ope.* in metrics.json (and baseline_<name>.ope.*)", 0 },
+    { "eval.ope.clip", UPF_CFG_DOUBLE, OFF(eval_ope_clip), 0, 1, "0", NULL,
+      "propensity floor: weights are pi / max(propensity, clip); 0: no clipping (unbiased)", 0 },
+    { "eval.ope.bootstrap", UPF_CFG_INT, OFF(eval_ope_bootstrap), 0, 100000, "500", NULL,
+      "bootstrap resamples of the contexts behind the ope.*_lo/_hi intervals; 0: none", 0 },
+    { "eval.ope.level", UPF_CFG_DOUBLE, OFF(eval_ope_level), 0, 1, "0.95", NULL,
+      "level of the ope.* intervals", UPF_CFG_MIN_EXCL | UPF_CFG_MAX_EXCL },
+    { "eval.ope.prior", UPF_CFG_DOUBLE, OFF(eval_ope_prior), 0, 1e9, "10", NULL,
+      "DR/DM reward table: pseudo-impressions shrinking an (item, position) click rate to its "
+      "position's rate", 0 },
 
     { "export.enabled", UPF_CFG_BOOL, OFF(export_enabled), 0, 0, "true", NULL,
       "write model.upf into the run directory", 0 },

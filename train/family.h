@@ -86,6 +86,14 @@ upf_status upf_run_per_user(upf_run *run, const char *metric, const int32_t *use
  * scorer is borrowed for the call; score_block callbacks must be thread-safe. */
 upf_status upf_run_eval_ranker(upf_run *run, const upf_scorer *model, upf_err *err);
 
+/* Off-policy estimates (eval/ope.h) of the scorer's top-P slates against log
+ * (NULL: the dataset's impressions) with the eval.ope.* settings, whether or
+ * not eval.ope.enabled: ope.{ips,snips,dr,dm,logged}{,_lo,_hi,_se} and the
+ * counts in metrics.json, plus ope.true_value when the log is the dataset's
+ * and a generated shop's truth describes it. upf_run_eval_ranker calls it
+ * (for the model and each baseline) when eval.ope.enabled. */
+upf_status upf_run_eval_ope(upf_run *run, const upf_scorer *s, const upf_impressions *log, upf_err *err);
+
 /* Curves: appends a row to curves.csv (the header comes from the first call;
  * later calls must use the same columns). E.g. {"epoch","loss","ndcg@10"}. */
 upf_status upf_run_curve(upf_run *run, const char *const *columns, const double *values, size_t n);

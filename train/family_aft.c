@@ -8,13 +8,19 @@
  *   training rows: the same at cutoffs C - W - k * cutoff_step_days, k = 0 ..
  *   train_cutoffs - 1, so no training label reaches past C. The interval
  *   target trains on the completed gaps between purchases before C (those
- *   starting at least W before C) with the user attributes as covariates, and
- *   predicts from C conditional on the time already elapsed since each
- *   customer's last purchase.
+ *   starting at least W before C) with the user attributes as covariates,
+ *   each divided by F(C - start) (a gap is only seen when it closed before C:
+ *   right truncation; Newton only), and
+ *   is tested on held-out gaps: each customer's first purchase in
+ *   [C, C + W - H) and the time to the next one, censored at C + W
+ *   (upf_lt_gaps_heldout). The open gap at C is not a test row: a customer
+ *   who dropped out never closes it, which an interval model does not claim
+ *   to know (BG/NBD does).
  * Evaluation on the test rows at horizon H = model.horizon_days: C-index,
  * IPCW Brier score, calibration groups, churn AUC, median-time error, expected
- * vs actual purchases within H; baselines (Kaplan-Meier, recency; for buy
- * again also the overdue and frequency heuristics) under baseline_*.
+ * vs actual purchases within H; baselines (Kaplan-Meier, recency, or for the
+ * interval target the customer's last gap; for buy again also the overdue and
+ * frequency heuristics) under baseline_*.
  * Artifacts: predictions.csv, calibration.csv, coefficients.csv and, for
  * user_item, buy_again.csv (each customer's ranked list with due dates).
  */
@@ -75,7 +81,9 @@ static const upf_cfg_key aft_keys[] = {
      "law of W in log T = x.beta + sigma W: Weibull (extreme value) or log-logistic (logistic)", 0},
     {"model.target", UPF_CFG_ENUM, OFF(target), 0, 0, "user", target_choices,
      "time to a customer's next purchase from the cutoff (user), to the next purchase of each item they buy "
-     "repeatedly (user_item, buy again), or the gap between two purchases of an active customer (interval)",
+     "repeatedly (user_item, buy again), or the gap between two purchases of an active customer (interval: "
+     "trained on the gaps completed before the cutoff, tested on each customer's first purchase in the first "
+     "window_days - horizon_days after it and the time to the next; horizon_days < window_days)",
      0},
     {"model.horizon_days", UPF_CFG_DOUBLE, OFF(horizon_days), 0, 3650, "30", NULL,
      "H of P(no purchase within H days), the Brier score, churn AUC, calibration and expected purchases",
@@ -104,7 +112,9 @@ static const upf_cfg_key aft_keys[] = {
     {"features.population", UPF_CFG_ENUM, OFF(population), 0, 0, "purchasers", population_choices,
      "user target: customers with a purchase before the cutoff, or every user with any event", 0},
     {"train.optimizer", UPF_CFG_ENUM, OFF(optimizer), 0, 0, "newton", optimizer_choices,
-     "newton: full-batch damped Newton to the exact maximum likelihood; adam: mini-batch Adam (large data)", 0},
+     "newton: full-batch damped Newton to the exact maximum likelihood; adam: mini-batch Adam (large data; not "
+     "for target interval)",
+     0},
     {"train.epochs", UPF_CFG_INT, OFF(epochs), 1, 100000, "20", NULL, "adam: passes over the training rows", 0},
     {"train.batch_size", UPF_CFG_INT, OFF(batch_size), 1, 1e7, "1024", NULL, "adam: rows per mini-batch", 0},
     {"train.lr", UPF_CFG_DOUBLE, OFF(lr), 0, 10, "0.01", NULL, "adam: step size, decayed as lr / sqrt(1 + epoch)",
@@ -137,6 +147,15 @@ static upf_status aft_check(const void *vp, const upf_config *cfg, upf_err *err)
     if (p->windows.n > UPF_LT_MAX_WINDOWS)
         return upf_err_set(err, UPF_ERR_CONFIG, "features.windows: expected at most %d windows, got %zu",
                            UPF_LT_MAX_WINDOWS, p->windows.n);
+    if (p->target == 2 && !(p->horizon_days < p->window_days))
+        return upf_err_set(err, UPF_ERR_CONFIG,
+                           "model.horizon_days: expected < model.window_days (%g) for target interval (the test gaps "
+                           "start in the first window_days - horizon_days days), got %g",
+                           p->window_days, p->horizon_days);
+    if (p->target == 2 && p->optimizer == 1)
+        return upf_err_set(err, UPF_ERR_CONFIG,
+                           "train.optimizer: expected newton for target interval (its gaps are right-truncated at the "
+                           "cutoff, which only the Newton fit models), got adam");
     if (p->target == 1 && p->buy_again_day + p->horizon_days > p->window_days)
         return upf_err_set(err, UPF_ERR_CONFIG,
                            "eval.buy_again_day: expected buy_again_day + horizon_days <= window_days (%g), got %g",
@@ -155,6 +174,7 @@ typedef struct rowset {
     uint8_t *event;    /* (n) */
     double *recency;   /* (n) */
     double *elapsed;   /* (n) days since the last purchase (test rows of the interval target) */
+    double *trunc;     /* (n) right-truncation bounds in days (training gap rows of the interval target) */
     double *n_h;       /* (n) purchase days within the horizon (test rows) */
     float *raw;        /* (n, d) unstandardized copy (test rows, for the heuristics) */
     char **names;      /* (d) borrowed from the first build (owned by the rowset) */
@@ -171,6 +191,7 @@ static void rowset_free(rowset *r)
     upf_free(r->event);
     upf_free(r->recency);
     upf_free(r->elapsed);
+    upf_free(r->trunc);
     upf_free(r->n_h);
     upf_free(r->raw);
     memset(r, 0, sizeof *r);
@@ -222,16 +243,20 @@ static upf_status rowset_append(rowset *r, upf_lt_features *f, const upf_dataset
     if (rc) r->recency = rc;
     double *el = f->elapsed ? upf_realloc(r->elapsed, n * sizeof *el) : NULL;
     if (el) r->elapsed = el;
-    if (!X || !u || (f->item && !it) || !t || !e || !rc || (f->elapsed && !el))
+    double *tb = f->label_bound ? upf_realloc(r->trunc, n * sizeof *tb) : NULL;
+    if (tb) r->trunc = tb;
+    if (!X || !u || (f->item && !it) || !t || !e || !rc || (f->elapsed && !el) || (f->label_bound && !tb))
         return upf_err_set(err, UPF_ERR_NOMEM, "aft: out of memory for %zu rows", n);
     memcpy(r->X + r->n * d, f->X, f->n_rows * d * sizeof *X);
     memcpy(r->user + r->n, f->user, f->n_rows * sizeof *u);
     if (f->item) memcpy(r->item + r->n, f->item, f->n_rows * sizeof *it);
     memcpy(r->recency + r->n, f->recency, f->n_rows * sizeof *rc);
     if (f->elapsed) memcpy(r->elapsed + r->n, f->elapsed, f->n_rows * sizeof *el);
-    if (f->label) { /* gap rows: every gap is observed */
+    if (f->label_bound) memcpy(r->trunc + r->n, f->label_bound, f->n_rows * sizeof *tb);
+    if (f->label) { /* gap rows: completed ones are observed; held-out ones carry their own events */
         memcpy(r->time + r->n, f->label, f->n_rows * sizeof *t);
-        memset(r->event + r->n, 1, f->n_rows);
+        if (f->event) memcpy(r->event + r->n, f->event, f->n_rows);
+        else memset(r->event + r->n, 1, f->n_rows);
     } else {
         upf_lt_labels(ds, f->user, f->item, f->n_rows, cutoff, window, r->time + r->n, r->event + r->n, NULL);
     }
@@ -376,9 +401,17 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         st = upf_err_set(err, UPF_ERR_DATA, "aft: no training rows before model.cutoff - model.window_days");
         goto done;
     }
-    if ((st = build_at(ds, p, C, types, &f, err)) != UPF_OK) goto done;
+    if (p->target == 2) { /* held-out gaps: the first purchase of each user in [C, C + W - H) onwards */
+        upf_lt_feature_params fp = upf_lt_feature_params_default();
+        fp.cutoff = C;
+        fp.user_attrs = p->user_attrs;
+        fp.max_user_attrs = (size_t)p->max_user_attrs;
+        if ((st = upf_lt_gaps_heldout(ds, &fp, W - H, W, H, &f, err)) != UPF_OK) goto done;
+    } else if ((st = build_at(ds, p, C, types, &f, err)) != UPF_OK) {
+        goto done;
+    }
     if ((st = rowset_append(&te, &f, ds, C, W, err)) != UPF_OK) goto done;
-    upf_lt_features_free(&f);
+    /* f stays until te.n_h is filled: held-out gap rows carry their counts (f.n_within) */
     for (size_t j = 0; j < tr.d; j++)
         if (strcmp(tr.names[j], te.names[j]) != 0) {
             st = upf_err_set(err, UPF_ERR_DATA, "aft: column %zu is %s in training and %s in test", j, tr.names[j],
@@ -399,10 +432,12 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
             st = upf_err_set(err, UPF_ERR_NOMEM, "aft: out of memory");
             goto done;
         }
-        upf_lt_labels(ds, te.user, te.item, n, C, H, tmp_t, tmp_e, te.n_h);
+        if (f.n_within) memcpy(te.n_h, f.n_within, n * sizeof *te.n_h);
+        else upf_lt_labels(ds, te.user, te.item, n, C, H, tmp_t, tmp_e, te.n_h);
         upf_free(tmp_t);
         upf_free(tmp_e);
     }
+    upf_lt_features_free(&f);
     memcpy(te.raw, te.X, n * d * sizeof *te.raw);
     size_t tr_events = 0, te_events = 0;
     for (size_t i = 0; i < tr.n; i++) tr_events += tr.event[i];
@@ -430,7 +465,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     ap.batch = (size_t)p->batch_size;
     ap.lr = p->lr;
     ap.seed = upf_run_seed(run);
-    upf_aft_data D = {tr.n, d, tr.X, NULL, tr.time, tr.event, NULL};
+    upf_aft_data D = {tr.n, d, tr.X, NULL, tr.time, tr.event, NULL, tr.trunc}; /* trunc: interval target only */
     upf_aft_fit_info info;
     if (p->optimizer == 0) {
         upf_run_progress(run, "aft newton", 0, 1, "fit");
@@ -472,7 +507,9 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
             goto done;
         }
         upf_aft_prediction pr;
-        double el = p->target == 2 && te.elapsed[i] > 0.0 ? te.elapsed[i] : 0.0;
+        /* elapsed time is only ever > 0 for rows that ask from inside an open gap (none today: the
+         * interval target's test rows start at a purchase) */
+        double el = te.elapsed && te.elapsed[i] > 0.0 ? te.elapsed[i] : 0.0;
         upf_aft_predict(dist, d, te.X + i * d, theta, H, el > 0.0 ? 0 : grid, scratch, &pr);
         if (el > 0.0) { /* conditional on the gap being el days old already */
             double sg = exp(theta[d + 1]);
@@ -491,8 +528,8 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         act_total += te.n_h[i];
         exp_mae += fabs(pr.expected - te.n_h[i]);
     }
-    if (p->target != 2) { /* the interval model's likelihood is over gaps, not these rows */
-        upf_aft_data T = {n, d, te.X, NULL, te.time, te.event, NULL};
+    {
+        upf_aft_data T = {n, d, te.X, NULL, te.time, te.event, NULL, NULL};
         METRIC("log_likelihood", upf_aft_loglik(&T, dist, 0.0, theta, NULL, NULL));
     }
     METRIC("test.rows", (double)n);
@@ -551,9 +588,19 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     if ((st = record_survival(run, "baseline_km.", &te, alt, alt_s, H, (size_t)p->calibration_groups, &e_km, err)) !=
         UPF_OK)
         goto done;
-    /* recency: longer since the last purchase, longer until the next */
-    for (size_t i = 0; i < n; i++) alt[i] = te.recency[i];
-    if ((st = record_survival(run, "baseline_recency.", &te, alt, alt, H, 0, NULL, err)) != UPF_OK) goto done;
+    if (p->target == 2) {
+        /* last gap: the next gap as long as the one before it (the customer's
+         * mean of the known ones where there is none) */
+        double sum = 0.0, cnt = 0.0;
+        for (size_t i = 0; i < n; i++)
+            if (te.recency[i] >= 0.0) sum += te.recency[i], cnt += 1.0;
+        for (size_t i = 0; i < n; i++) alt[i] = te.recency[i] >= 0.0 ? te.recency[i] : cnt > 0.0 ? sum / cnt : 0.0;
+        if ((st = record_survival(run, "baseline_last_gap.", &te, alt, alt, H, 0, NULL, err)) != UPF_OK) goto done;
+    } else {
+        /* recency: longer since the last purchase, longer until the next */
+        for (size_t i = 0; i < n; i++) alt[i] = te.recency[i];
+        if ((st = record_survival(run, "baseline_recency.", &te, alt, alt, H, 0, NULL, err)) != UPF_OK) goto done;
+    }
 
     /* ---- buy again ---- */
     if (p->target == 1) {
@@ -661,7 +708,8 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         (st = upf_mw_meta_f64_array(w, UPF_M_AFT_CENTER, center, d)) ||
         (st = upf_mw_meta_f64_array(w, UPF_M_AFT_SCALE, scale, d)) || (st = upf_mw_meta_f64(w, UPF_M_AFT_HORIZON, H)) ||
         (st = upf_mw_meta_str(w, UPF_M_AFT_TARGET, target_choices[p->target])) ||
-        (st = upf_mw_meta_str(w, UPF_M_AFT_TIME_ORIGIN, "cutoff")) || (st = upf_mw_meta_f64(w, UPF_M_AFT_WINDOW, W))) {
+        (st = upf_mw_meta_str(w, UPF_M_AFT_TIME_ORIGIN, p->target == 2 ? "last_purchase" : "cutoff")) ||
+        (st = upf_mw_meta_f64(w, UPF_M_AFT_WINDOW, W))) {
         upf_err_set(err, st, "model.upf: %s", upf_status_str(st));
         goto done;
     }

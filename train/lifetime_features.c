@@ -45,6 +45,9 @@ void upf_lt_features_free(upf_lt_features *f)
     upf_free(f->recency);
     upf_free(f->elapsed);
     upf_free(f->label);
+    upf_free(f->event);
+    upf_free(f->n_within);
+    upf_free(f->label_bound);
     memset(f, 0, sizeof *f);
 }
 
@@ -478,8 +481,9 @@ upf_status upf_lt_gaps_build(const upf_dataset *ds, const upf_lt_feature_params 
     out->user = upf_malloc(n * sizeof *out->user);
     out->recency = upf_malloc(n * sizeof *out->recency);
     out->label = upf_malloc(n * sizeof *out->label);
+    out->label_bound = upf_malloc(n * sizeof *out->label_bound);
     row = upf_malloc((d ? d : 1) * sizeof *row);
-    if (!out->X || !out->user || !out->recency || !out->label || !row) goto nomem;
+    if (!out->X || !out->user || !out->recency || !out->label || !out->label_bound || !row) goto nomem;
     size_t r = 0;
     for (size_t u = 0; u < ds->n_users; u++) {
         int64_t prev = INT64_MIN;
@@ -496,6 +500,7 @@ upf_status upf_lt_gaps_build(const upf_dataset *ds, const upf_lt_feature_params 
                 memcpy(out->X + r * d, row, d * sizeof *row);
                 out->user[r] = (int32_t)u;
                 out->label[r] = (double)(ds->ev_time[k] - prev) / DAY;
+                out->label_bound[r] = (double)(p->cutoff - prev) / DAY;
                 out->recency[r] = -1.0;
                 r++;
             }
@@ -516,6 +521,97 @@ done:
     user_layout_free(&L);
     upf_free(attrs.v);
     upf_free(row);
+    return st;
+}
+
+upf_status upf_lt_gaps_heldout(const upf_dataset *ds, const upf_lt_feature_params *p, double span_days,
+                               double window_days, double horizon_days, upf_lt_features *out, upf_err *err)
+{
+    upf_status st = UPF_OK;
+    user_layout L;
+    name_list names = {0, 0, NULL};
+    ibuf attrs = {0, 0, NULL};
+    memset(out, 0, sizeof *out);
+    memset(&L, 0, sizeof L);
+    if ((st = check_feature_params(ds, p, err)) != UPF_OK) return st;
+    if (!(span_days > 0.0) || !(window_days >= span_days) || !(horizon_days >= 0.0) ||
+        !(horizon_days <= window_days - span_days) || window_days > 36500.0)
+        return upf_err_set(err, UPF_ERR_ARG,
+                           "lifetime held-out gaps: need 0 < span_days (%g) <= window_days (%g) and 0 <= horizon_days "
+                           "(%g) <= window_days - span_days",
+                           span_days, window_days, horizon_days);
+    upf_lt_feature_params q = *p;
+    q.attrs_only = 1;
+    q.all_users = 1;
+    if ((st = user_layout_build(ds, &q, &L, &names)) != UPF_OK) goto nomem;
+    int64_t span_end = p->cutoff + (int64_t)llround(span_days * DAY);
+    int64_t end = p->cutoff + (int64_t)llround(window_days * DAY), hz = (int64_t)llround(horizon_days * DAY);
+    /* k0[u]: the first purchase in [cutoff, span_end) (found twice: count, then fill) */
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t r = 0;
+        for (size_t u = 0; u < ds->n_users; u++) {
+            int64_t k = ds->user_ptr[u], k_end = ds->user_ptr[u + 1], prev = INT64_MIN;
+            for (; k < k_end && ds->ev_time[k] < p->cutoff; k++)
+                if (ds->ev_type[k] == UPF_EV_PURCHASE) prev = ds->ev_time[k];
+            while (k < k_end && ds->ev_time[k] < span_end && ds->ev_type[k] != UPF_EV_PURCHASE) k++;
+            if (k == k_end || ds->ev_time[k] >= span_end) continue;
+            if (pass == 0) {
+                n++;
+                continue;
+            }
+            int64_t s = ds->ev_time[k], next = INT64_MIN;
+            double within = 0.0;
+            int64_t last = s;
+            for (int64_t j = k + 1; j < k_end && ds->ev_time[j] < end; j++) {
+                if (ds->ev_type[j] != UPF_EV_PURCHASE || ds->ev_time[j] == last) continue;
+                if (next == INT64_MIN) next = ds->ev_time[j];
+                if (ds->ev_time[j] - s <= hz) within += 1.0;
+                last = ds->ev_time[j];
+            }
+            float *x = out->X + r * L.n_cols;
+            double rec = 0.0, ela = 0.0;
+            upf_lt_feature_params qs = q;
+            qs.cutoff = s + 1; /* the user's events up to s (attribute columns only) */
+            memset(x, 0, L.n_cols * sizeof *x);
+            user_row(ds, &qs, &L, NULL, (int32_t)u, x, &rec, &ela, &attrs, &st);
+            if (st != UPF_OK) goto nomem;
+            out->user[r] = (int32_t)u;
+            out->event[r] = next != INT64_MIN;
+            out->label[r] = (double)((next != INT64_MIN ? next : end) - s) / DAY;
+            out->recency[r] = prev != INT64_MIN ? (double)(s - prev) / DAY : -1.0;
+            out->n_within[r] = within;
+            r++;
+        }
+        if (pass == 1) break;
+        if (n == 0) {
+            st = upf_err_set(err, UPF_ERR_DATA, "lifetime held-out gaps: no purchase in the %g days after the cutoff",
+                             span_days);
+            goto done;
+        }
+        size_t d = L.n_cols, cells = 0;
+        if (upf_mul_size(n, d ? d : 1, &cells)) goto nomem;
+        out->X = upf_malloc(cells * sizeof *out->X);
+        out->user = upf_malloc(n * sizeof *out->user);
+        out->recency = upf_malloc(n * sizeof *out->recency);
+        out->label = upf_malloc(n * sizeof *out->label);
+        out->event = upf_malloc(n);
+        out->n_within = upf_malloc(n * sizeof *out->n_within);
+        if (!out->X || !out->user || !out->recency || !out->label || !out->event || !out->n_within) goto nomem;
+    }
+    out->n_rows = n;
+    out->n_cols = L.n_cols;
+    out->names = names.v;
+    names.v = NULL;
+    names.n = 0;
+    goto done;
+nomem:
+    st = upf_err_set(err, UPF_ERR_NOMEM, "lifetime held-out gaps: out of memory");
+done:
+    if (st != UPF_OK) upf_lt_features_free(out);
+    names_free(&names);
+    user_layout_free(&L);
+    upf_free(attrs.v);
     return st;
 }
 

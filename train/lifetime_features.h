@@ -31,8 +31,8 @@
  * No column is a linear function of others ("overdue" = log_recency -
  * ipi_mean would be, whenever there is an interval): the AFT fit sees a
  * design of full rank up to the user attributes' one-hot levels.
- * Entry points: upf_lt_features_build, upf_lt_gaps_build, upf_lt_labels,
- * upf_ba_pairs_build.
+ * Entry points: upf_lt_features_build, upf_lt_gaps_build,
+ * upf_lt_gaps_heldout, upf_lt_labels, upf_ba_pairs_build.
  */
 #ifndef UPF_LIFETIME_FEATURES_H
 #define UPF_LIFETIME_FEATURES_H
@@ -76,6 +76,10 @@ typedef struct upf_lt_features {
     double *recency;      /* (n_rows) days since the last purchase day (of the item), < 0 if none */
     double *elapsed;      /* (n_rows) days since the last purchase's exact time, < 0 if none; user rows only */
     double *label;        /* (n_rows) the gap in days, for gap rows only (else NULL) */
+    uint8_t *event;       /* (n_rows) held-out gap rows: 1 the gap closed, 0 censored (else NULL) */
+    double *n_within;     /* (n_rows) held-out gap rows: purchases in the horizon after the gap's start */
+    double *label_bound;  /* (n_rows) training gap rows: days from the gap's start to the cutoff, the longest
+                             gap that could have been seen (its right-truncation bound) */
 } upf_lt_features;
 
 void upf_lt_features_free(upf_lt_features *f); /* frees members, zeroes; accepts a zeroed struct */
@@ -94,8 +98,26 @@ upf_status upf_lt_features_build(const upf_dataset *ds, const upf_lt_feature_par
  * user attributes only (as in attrs_only), so the same columns describe the
  * user at any time. The user's open gap at the cutoff is not a row: with
  * dropout it may never close (the BG/NBD family models that part). */
+/* label_bound = days from the gap's start to the cutoff: the sample is
+ * right-truncated there, which the interval fit takes into account. */
 upf_status upf_lt_gaps_build(const upf_dataset *ds, const upf_lt_feature_params *p, double margin_days,
                              upf_lt_features *out, upf_err *err);
+
+/* Held-out gap rows (the interval model's test set, from events at or
+ * after the cutoff only): for each user with a purchase in [cutoff, cutoff +
+ * span_days), s = the first one; label = days from s to the user's next
+ * purchase (a later distinct timestamp) before cutoff + window_days, event 1;
+ * none: censored at cutoff + window_days - s, event 0. Every row is followed
+ * for at least window_days - span_days. n_within = purchases (distinct
+ * timestamps) in (s, s + horizon_days]; horizon_days <= window_days -
+ * span_days keeps that inside the window. recency = the user's previous gap,
+ * the one that ended at s, in days (-1 when s is the first purchase):
+ * the "next gap like the last" heuristic. Columns: the user attributes, laid
+ * out as upf_lt_gaps_build lays them out for the same params, so the rows
+ * score with a model fitted on those. UPF_ERR_ARG for bad spans,
+ * UPF_ERR_DATA when no user buys in the span. */
+upf_status upf_lt_gaps_heldout(const upf_dataset *ds, const upf_lt_feature_params *p, double span_days,
+                               double window_days, double horizon_days, upf_lt_features *out, upf_err *err);
 
 /* Labels for rows (user, and item when item != NULL): time from the cutoff
  * to the first purchase (of that item) in [cutoff, cutoff + window_days),

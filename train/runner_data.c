@@ -98,7 +98,10 @@ upf_status run_load_data(upf_run *run, upf_err *err)
         if (p.n_categories > p.n_items) p.n_categories = (uint32_t)p.n_items;
         upf_log(UPF_LOG_INFO, "data: generating a synthetic shop (%llu users, %llu items, seed %llu)",
                 (unsigned long long)p.n_users, (unsigned long long)p.n_items, (unsigned long long)p.seed);
-        st = upf_synth_generate(&p, &run->ds_owned, NULL, err);
+        upf_synth_truth *truth = NULL; /* kept for eval.ope: the true value of the model's slates */
+        st = upf_synth_generate(&p, &run->ds_owned, c->eval_ope_enabled ? &truth : NULL, err);
+        run->ope_truth = truth;
+        run->ope_truth_tried = 1;
         if (st) upf_err_prefix(err, "data.source synth");
         run->ds = run->ds_owned;
     } else {

@@ -8,16 +8,75 @@
  *   activity.{low,mid,high}.*  users by training interactions, in tertiles of
  *                           the evaluated users (thresholds recorded)
  *   new_returning.{new,returning}.*  users without / with training interactions
+ * Off-policy (eval.ope.enabled; eval/ope.h): the scorer's top-P slates against
+ * the dataset's logged impressions, under ope.* (and baseline_<name>.ope.*).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../datasets/synth.h"
+#include "../eval/ope.h"
 #include "../eval/rank_eval.h"
 #include "baselines.h"
 #include "runner_internal.h"
 
-void run_eval_free(upf_run *run) { (void)run; }
+void run_eval_free(upf_run *run)
+{
+    upf_synth_truth_free(run->ope_truth);
+    run->ope_truth = NULL;
+}
+
+/* The planted truth of a generated shop (kept from data.source synth, or
+ * DATA.truth.h5 next to data.path), or NULL. Loaded once per run. */
+static const upf_synth_truth *ope_truth(upf_run *run)
+{
+    if (!run->ope_truth_tried) {
+        run->ope_truth_tried = 1;
+        const char *dp = run->data_desc ? run->data_desc : "";
+        size_t L = strlen(dp);
+        char path[4096];
+        if (run->cfg->data_source == 0 && L > 3 && L < sizeof path - 16 && strcmp(dp + L - 3, ".h5") == 0) {
+            snprintf(path, sizeof path, "%.*s.truth.h5", (int)(L - 3), dp);
+            upf_synth_truth *t = NULL;
+            upf_err e;
+            if (access(path, R_OK) == 0) {
+                if (upf_synth_truth_read(path, &t, &e) == UPF_OK) run->ope_truth = t;
+                else upf_log(UPF_LOG_WARN, "eval.ope: %s: %s (no true values)", path, e.msg);
+            }
+        }
+    }
+    return run->ope_truth;
+}
+
+/* The true value of s's slates when the truth describes this log, else NaN. */
+static double ope_true_value(upf_run *run, const upf_scorer *s, double *logging, upf_err *err)
+{
+    *logging = (double)NAN;
+    const upf_synth_truth *t = ope_truth(run);
+    if (!t) return (double)NAN;
+    const upf_dataset *ds = upf_run_dataset(run);
+    const upf_impressions *im = &ds->impressions;
+    int32_t *slates = NULL;
+    size_t n_ctx = 0, P = 0;
+    if (upf_ope_slates(im, s, ds->n_users, ds->n_items, &slates, &n_ctx, &P, err)) return (double)NAN;
+    int ok = t->n_contexts == n_ctx && t->n_positions == P && t->n_users == ds->n_users && im->n == n_ctx * P;
+    for (size_t c = 0; ok && c < n_ctx; c++) ok = t->context_user[c] == im->user[c * P];
+    double v = 0.0;
+    for (size_t c = 0; ok && c < n_ctx; c++) {
+        double x = upf_synth_slate_value(t, c, slates + c * P);
+        ok = x >= 0.0;
+        v += x;
+    }
+    upf_free(slates);
+    if (!ok) {
+        upf_log(UPF_LOG_WARN, "eval.ope: the generated truth does not describe this impression log; no true values");
+        return (double)NAN;
+    }
+    *logging = t->logging_value;
+    return v / (double)n_ctx;
+}
 
 typedef struct eval_setup {
     const upf_csr *train, *test;
@@ -216,6 +275,86 @@ static upf_status segments(upf_run *run, const eval_setup *e, const upf_scorer *
     return st;
 }
 
+/* Off-policy estimates of s against log (NULL: the dataset's impressions),
+ * under <prefix>ope. */
+static upf_status ope_record(upf_run *run, const upf_scorer *s, const upf_impressions *log, const char *prefix,
+                             upf_err *err)
+{
+    const upf_config *c = run->cfg;
+    const upf_dataset *ds = upf_run_dataset(run);
+    int whole = log == NULL || log == &ds->impressions;
+    if (!log) log = &ds->impressions;
+    if (log->n == 0)
+        return upf_err_set(err, UPF_ERR_DATA,
+                           "eval.ope: the dataset has no logged impressions (/impressions); "
+                           "generate them (data synth --impressions) or import a log (--preset open_bandit)");
+    upf_ope_params p = upf_ope_params_default();
+    p.clip = c->eval_ope_clip;
+    p.n_boot = (size_t)c->eval_ope_bootstrap;
+    p.level = c->eval_ope_level;
+    p.prior = c->eval_ope_prior;
+    p.seed = (uint64_t)c->train_seed;
+    upf_ope_result r;
+    char label[120];
+    snprintf(label, sizeof label, "%.*s", (int)(*prefix ? strlen(prefix) - 1 : 5), *prefix ? prefix : "model");
+    double t0 = run_now();
+    upf_status st = upf_ope_eval_scorer(log, s, ds->n_users, ds->n_items, &p, &r, err);
+    run->t_eval += run_now() - t0;
+    if (st) {
+        upf_err_prefix(err, "eval.ope (%s)", *prefix ? prefix : "the model");
+        return st;
+    }
+    const struct {
+        const char *name;
+        const upf_ope_figure *f;
+    } figs[] = { { "ips", &r.ips }, { "snips", &r.snips }, { "dr", &r.dr }, { "dm", &r.dm }, { "logged", &r.logged } };
+    char path[300];
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0] && !st; i++) {
+        static const char *const sfx[4] = { "", "_lo", "_hi", "_se" };
+        double v[4] = { figs[i].f->value, figs[i].f->lo, figs[i].f->hi, figs[i].f->se };
+        for (int j = 0; j < 4 && !st; j++) {
+            snprintf(path, sizeof path, "%sope.%s%s", prefix, figs[i].name, sfx[j]);
+            st = upf_run_metric(run, path, v[j]);
+        }
+    }
+    const struct {
+        const char *name;
+        double v;
+    } counts[] = { { "contexts", (double)r.n_contexts }, { "positions", (double)r.n_positions },
+                   { "matched", (double)r.n_matched },   { "clipped", (double)r.n_clipped },
+                   { "ess", r.ess },                     { "max_weight", r.max_weight } };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0] && !st; i++) {
+        snprintf(path, sizeof path, "%sope.%s", prefix, counts[i].name);
+        st = upf_run_metric(run, path, counts[i].v);
+    }
+    if (st) return upf_err_set(err, st, "recording the ope metrics: %s", upf_status_str(st));
+    double true_logging = (double)NAN, truth = whole ? ope_true_value(run, s, &true_logging, err) : (double)NAN;
+    if (!isnan(truth)) {
+        snprintf(path, sizeof path, "%sope.true_value", prefix);
+        st = upf_run_metric(run, path, truth);
+        snprintf(path, sizeof path, "%sope.true_logged", prefix);
+        if (!st) st = upf_run_metric(run, path, true_logging);
+        if (st) return upf_err_set(err, st, "recording the ope metrics: %s", upf_status_str(st));
+        upf_log(UPF_LOG_INFO, "ope %s: true value %.4f (planted), logging policy %.4f", label, truth, true_logging);
+    }
+    upf_log(UPF_LOG_INFO,
+            "ope %s: ips %.4f [%.4f, %.4f], snips %.4f, dr %.4f [%.4f, %.4f] per slate (logging policy %.4f); "
+            "%zu of %zu rows match, ess %.0f",
+            label, r.ips.value, r.ips.lo, r.ips.hi, r.snips.value, r.dr.value, r.dr.lo, r.dr.hi,
+            r.logged.value, r.n_matched, r.n_rows, r.ess);
+    return UPF_OK;
+}
+
+static upf_status ope(upf_run *run, const upf_scorer *s, const char *prefix, upf_err *err)
+{
+    return run->cfg->eval_ope_enabled ? ope_record(run, s, NULL, prefix, err) : UPF_OK;
+}
+
+upf_status upf_run_eval_ope(upf_run *run, const upf_scorer *s, const upf_impressions *log, upf_err *err)
+{
+    return ope_record(run, s, log, "", err);
+}
+
 /* One baseline through the same protocol, under baseline_<name>. */
 static upf_status baseline(upf_run *run, const eval_setup *e, const char *name, upf_err *err)
 {
@@ -233,6 +372,7 @@ static upf_status baseline(upf_run *run, const eval_setup *e, const char *name, 
         s.item_bias = counts;
         if (!st) st = evaluate(run, e, &s, e->test, NULL, 0, prefix, err);
         if (!st) st = segments(run, e, &s, prefix, err);
+        if (!st) st = ope(run, &s, prefix, err);
         upf_free(counts);
     } else if (strcmp(name, "cooccur") == 0) {
         upf_cooccur_params p = upf_cooccur_params_default();
@@ -245,6 +385,7 @@ static upf_status baseline(upf_run *run, const eval_setup *e, const char *name, 
         upf_scorer s = upf_cooccur_scorer(&ctx);
         st = evaluate(run, e, &s, e->test, NULL, 0, prefix, err);
         if (!st) st = segments(run, e, &s, prefix, err);
+        if (!st) st = ope(run, &s, prefix, err);
         upf_cooccur_free(&m);
     } else {
         return upf_err_set(err, UPF_ERR_CONFIG, "eval.baselines: unknown baseline %s", name);
@@ -261,6 +402,7 @@ upf_status upf_run_eval_ranker(upf_run *run, const upf_scorer *model, upf_err *e
             (long long)upf_csr_nnz(e.test), e.n_specs, run->eval_threads, run->eval_threads == 1 ? "" : "s");
     if ((st = evaluate(run, &e, model, e.test, NULL, 1, "", err))) goto done;
     if ((st = segments(run, &e, model, "", err))) goto done;
+    if ((st = ope(run, model, "", err))) goto done;
     if (!run->baselines_done) {
         for (size_t i = 0; i < run->cfg->eval_baselines.n && !st; i++) {
             st = baseline(run, &e, run->cfg->eval_baselines.v[i], err);

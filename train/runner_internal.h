@@ -87,6 +87,8 @@ struct upf_run {
     double t_load, t_inter, t_eval, t_save;
     int baselines_done;
     int model_saved;
+    void *ope_truth;            /* upf_synth_truth of a generated shop, for eval.ope (runner_eval.c) */
+    int ope_truth_tried;
 };
 
 /* runner_data.c: where the data comes from (run->data_desc; a missing file is

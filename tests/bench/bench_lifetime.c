@@ -143,7 +143,7 @@ static int fit(const char *dir, const char *method, size_t epochs)
     p.lr = 0.02;
     p.seed = 1;
     double *theta = calloc(d + 2, sizeof *theta);
-    upf_aft_data D = {ntr, d, X, NULL, t, e, NULL};
+    upf_aft_data D = {ntr, d, X, NULL, t, e, NULL, NULL};
     upf_aft_fit_info info;
     upf_err err;
     double t0 = now();
