@@ -350,7 +350,7 @@ static upf_status fit_buy_again(const upf_dataset *ds, const upf_trig_model_para
     }
     upf_lt_labels(ds, tr.user, tr.item, n, cutoff - (int64_t)p->buy_again_window_days * DAY, W, time, event, NULL);
     upf_aft_standardize(tr.X, n, d, center, scale);
-    upf_aft_data D = { n, d, tr.X, NULL, time, event, NULL };
+    upf_aft_data D = { n, d, tr.X, NULL, time, event, NULL, NULL };
     upf_aft_params ap = upf_aft_params_default();
     ap.l2 = 1.0; /* a little ridge: some columns are nearly collinear (counts, intervals) */
     upf_aft_fit_info info;
