@@ -233,14 +233,21 @@ static double rank_items(const upf_trig_models *m, user_ctx *c, scored *buf, con
     return k ? s / k : 0.0;
 }
 
-/* The best `want` pool items not bought before (the model's recommendations). */
+/* 1 when the user already owns item i: bought before and not an item people
+ * rebuy (no median repurchase gap), so recommending it again is wasted. */
+static int owned(const upf_trig_models *m, const user_ctx *c, int32_t i)
+{
+    return contains(c->bought, c->n_bought, i) && !(m->item_gap_days && m->item_gap_days[i] == m->item_gap_days[i]);
+}
+
+/* The best `want` pool items the user does not own (the model's recommendations). */
 static double top_pool(const upf_trig_models *m, user_ctx *c, scored *buf, int32_t *out, int *n_out, int want)
 {
     const float *v = uvec(m, c);
     size_t n = 0;
     for (size_t j = 0; j < m->n_pool; j++) {
         int32_t i = m->pool[j];
-        if (contains(c->bought, c->n_bought, i)) continue;
+        if (owned(m, c, i)) continue;
         buf[n].item = i, buf[n].s = upf_trig_score_vec(m, v, i), n++;
     }
     n = topk(buf, n, (size_t)want);
@@ -364,7 +371,7 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
                 int64_t newest = UPF_TIME_MISSING;
                 for (size_t j = 0; j < dd->n_changed[k] && j < MAX_CHANGED; j++) {
                     int32_t i = dd->changed[k][j];
-                    if (contains(c.bought, c.n_bought, i)) continue;
+                    if (owned(m, &c, i)) continue;
                     float s = upf_trig_score_vec(m, v, i);
                     if (s < thr) continue;
                     buf[nb].item = i, buf[nb].s = s, nb++;
