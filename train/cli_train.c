@@ -73,7 +73,7 @@ static void key_rows(FILE *f, const upf_cfg_key *keys)
 {
     fputs("| key | type | range | default | meaning |\n|---|---|---|---|---|\n", f);
     for (const upf_cfg_key *k = keys; k && k->path; k++) {
-        char range[120];
+        char range[512]; /* long choice lists (the 11 trigger names) must not be cut */
         upf_cfg_key_range(k, range, sizeof range);
         if (k->choices) {
             size_t off = 0;

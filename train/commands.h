@@ -1,14 +1,9 @@
 /* commands.h - the sub-commands of `upfunnel`. Each returns the process exit
  * code (see cli.h); argv[0] is the sub-command's own name ("import" for
  * `upfunnel data import`). Each lives beside the module it drives.
- *
- * UPF_CMD marks a command weak while its module is still being built on a
- * branch: main.c reports it as not part of the build instead of failing to
- * link. Every landed command is a strong declaration. */
+ */
 #ifndef UPF_COMMANDS_H
 #define UPF_COMMANDS_H
-
-#define UPF_CMD __attribute__((weak))
 
 int upf_cmd_version(int argc, char **argv);
 int upf_cmd_data_import(int argc, char **argv);  /* datasets/cli_import.c */
@@ -24,6 +19,6 @@ int upf_cmd_compare(int argc, char **argv);      /* eval/cli_compare.c */
 int upf_cmd_export(int argc, char **argv);       /* model/cli_export.c */
 int upf_cmd_inspect(int argc, char **argv);      /* model/cli_inspect.c */
 int upf_cmd_score(int argc, char **argv);        /* model/cli_score.c */
-UPF_CMD int upf_cmd_triggers(int argc, char **argv);     /* train/cli_triggers.c */
+int upf_cmd_triggers(int argc, char **argv);             /* train/cli_triggers.c */
 
 #endif

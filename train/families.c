@@ -12,6 +12,7 @@ extern const upf_family upf_family_aft;
 extern const upf_family upf_family_bgnbd;
 extern const upf_family upf_family_uplift;
 extern const upf_family upf_family_ranker;
+extern const upf_family upf_family_triggers;
 extern const upf_family upf_family_logged_policy;
 
 const upf_family *const upf_families[] = {
@@ -22,6 +23,7 @@ const upf_family *const upf_families[] = {
     &upf_family_bgnbd,
     &upf_family_uplift,
     &upf_family_ranker,
+    &upf_family_triggers,
     &upf_family_logged_policy,
     NULL,
 };

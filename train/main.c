@@ -37,23 +37,17 @@ static const command data_commands[] = {
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-static int dispatch(const command *table, size_t n, const char *prefix, int argc, char **argv)
+static int dispatch(const command *table, size_t n, int argc, char **argv)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(argv[0], table[i].name) == 0) {
-            if (!table[i].run) {
-                upf_cli_error("'%s%s' is not part of this build", prefix, argv[0]);
-                return UPF_EXIT_FAIL;
-            }
-            return table[i].run(argc, argv);
-        }
+        if (strcmp(argv[0], table[i].name) == 0) return table[i].run(argc, argv);
     return -1;
 }
 
 static void list_commands(FILE *f, const command *table, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (table[i].run) fprintf(f, "  %-10s %s\n", table[i].name, table[i].summary);
+        fprintf(f, "  %-10s %s\n", table[i].name, table[i].summary);
 }
 
 static int cmd_data(int argc, char **argv)
@@ -70,7 +64,7 @@ static int cmd_data(int argc, char **argv)
             if (strcmp(argv[i], "--campaign") == 0 || strncmp(argv[i], "--campaign=", 11) == 0)
                 return upf_cmd_data_import_campaign(argc - 1, argv + 1);
         }
-    int rc = dispatch(data_commands, N_OF(data_commands), "data ", argc - 1, argv + 1);
+    int rc = dispatch(data_commands, N_OF(data_commands), argc - 1, argv + 1);
     if (rc >= 0) return rc;
     upf_cli_error("'%s' is not an upfunnel data command", argv[1]);
     return UPF_EXIT_USAGE;
@@ -115,7 +109,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) return upf_cmd_version(argc - 1, argv + 1);
     upf_cli_install_signals();
     upf_cli_setup_log(UPF_LOG_INFO, 0);
-    int rc = dispatch(commands, N_OF(commands), "", argc - 1, argv + 1);
+    int rc = dispatch(commands, N_OF(commands), argc - 1, argv + 1);
     if (rc >= 0) return rc;
     upf_cli_error("'%s' is not an upfunnel command", argv[1]);
     usage(stderr);

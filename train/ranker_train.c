@@ -636,7 +636,9 @@ static upf_status sm_create(sm_ctx *c, const upf_ranker_model *m, const upf_csr 
         for (size_t i = 0; i < s->n_items; i++)
             c->mask[i] = c->cold[i] ? INFINITY : (float)(-p->pop_debias * log(c->pop[i]));
     }
-    if (c->Cmax < s->n_items) {
+    /* the sampler exists whenever sm_step samples: also when the candidate
+     * budget (negatives + batch positives) reaches the catalogue */
+    if (c->Cmax < s->n_items || (p->n_negatives > 0 && p->n_negatives < s->n_items)) {
         double *w = upf_malloc(s->n_items * sizeof *w);
         if (!w) {
             sm_free(c);
