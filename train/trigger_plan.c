@@ -323,7 +323,7 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
         int no_value = 0;
         int use_ranker = model && m && m->ranker;
         /* ---- eligibility (model variants where a model replaces a rule) ---- */
-        if (model && m && k == UPF_TRIG_WIN_BACK && m->has_bgnbd) {
+        if (model && m && k == UPF_TRIG_WIN_BACK && (m->has_bgnbd || m->has_wb)) {
             memset(&cand, 0, sizeof cand);
             int64_t last = c.n_bought ? lastb[0] : upf_trig_last_purchase(ds, u, cutoff);
             if (last != UPF_TIME_MISSING) {
