@@ -44,7 +44,7 @@ upf_trig_model_params upf_trig_model_params_default(void)
     p.retrain_days = 7;
     p.use_buy_again_aft = 0;
     p.buy_again_window_days = 60;
-    p.use_winback_aft = 0;
+    p.use_winback_aft = 1;
     p.winback_window_days = 30;
     p.seed = 1;
     return p;

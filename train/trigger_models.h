@@ -42,7 +42,7 @@ typedef struct upf_trig_model_params {
                                 (upf_ba_pairs_build), 0 (default): the shrunk gaps only */
     int buy_again_window_days; /* the AFT learns from the pairs this many days before the cutoff (60) */
     int use_winback_aft;     /* 1: win-back churn risk from the lifetime family's Weibull AFT on the user
-                                features (upf_lt_features_build) instead of BG/NBD */
+                                features (upf_lt_features_build) instead of BG/NBD (default 1) */
     int winback_window_days; /* the win-back AFT learns the time to the next purchase from a reference
                                 cutoff this many days earlier, censored there (30) */
     uint64_t seed;
