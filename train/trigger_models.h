@@ -4,8 +4,8 @@
  * (buy again), and the per-trigger uplift estimated from logged messages with
  * a hold-out arm.
  *
- * The ranker and BG/NBD are the families' own trainers (upf_ranker_train,
- * upf_bgnbd_fit) called on the prefix. The repurchase interval of (user,
+ * The ranker, the AFT and BG/NBD are the families' own trainers
+ * (upf_ranker_train, upf_aft_fit_newton, upf_bgnbd_fit) called on the prefix. The repurchase interval of (user,
  * item) is the user's own mean gap shrunk towards the item's median gap over
  * every user (empirical Bayes with prior weight 2 gaps). The uplift of a
  * trigger is the difference of the purchase rates within the attribution

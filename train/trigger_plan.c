@@ -567,7 +567,7 @@ void upf_trig_msg_why(const upf_trig_msg *m, char *buf, size_t n)
     static const char *const items[UPF_TRIG_SRC_COUNT] = {
         "rule: the trigger's own or the user's most recent items, priority order",
         "ranker: items by the user's ranker score, priority order",
-        "lifetime: timing from BG/NBD churn risk or repurchase intervals, items by ranker score",
+        "lifetime: timing from churn risk (AFT or BG/NBD) or repurchase intervals, items by ranker score",
         "uplift: measured uplift of the trigger from logged messages with a hold-out",
         "random baseline",
     };
