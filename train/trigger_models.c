@@ -1,7 +1,8 @@
 /* trigger_models.c - trains the models a trigger plan uses on the events
  * before a cutoff (contracts in trigger_models.h): the ranker, the win-back
  * churn model (Weibull AFT on user features, or BG/NBD), item repurchase
- * gaps, per-trigger uplift from logged messages. Logs, never prints. Entry points: upf_trig_models_train / _free and the scorers.
+ * gaps, per-trigger uplift from logged messages. Logs, never prints.
+ * Entry points: upf_trig_models_train / _free and the scorers.
  */
 #include <math.h>
 #include <stdlib.h>
