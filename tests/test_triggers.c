@@ -753,6 +753,39 @@ START_TEST(test_win_back_aft_fitted)
 }
 END_TEST
 
+/* Every allocation of the win-back AFT's training may fail, cleanly. */
+START_TEST(test_alloc_failures_win_back_aft)
+{
+    upf_synth_params p = small_shop();
+    p.n_users = 300, p.n_items = 100, p.n_days = 60, p.n_impressions = 0;
+    upf_dataset *ds = NULL;
+    upf_synth_truth *t = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_synth_generate(&p, &ds, &t, &err), UPF_OK);
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_ranker = 0, mp.use_bgnbd = 0, mp.use_uplift = 0;
+    int64_t cutoff = t->t_start + 55 * DAYS;
+    int done = 0;
+    for (long nth = 1; nth < 5000 && !done; nth++) {
+        upf_trig_models *m = NULL;
+        upf_alloc_fail_after(nth);
+        upf_status s = upf_trig_models_train(ds, &mp, cutoff, &m, &err);
+        upf_alloc_fail_after(0);
+        ck_assert_msg(s == UPF_OK || s == UPF_ERR_NOMEM, "allocation %ld: %s", nth, err.msg);
+        if (s == UPF_OK) {
+            ck_assert_int_eq(m->has_wb, 1); /* the path under test ran to the end */
+            done = 1;
+        } else {
+            ck_assert_ptr_null(m);
+        }
+        upf_trig_models_free(m);
+    }
+    ck_assert(done);
+    upf_synth_truth_free(t);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 /* Regression: a sampled softmax whose candidate budget (negatives + batch
  * positives) reaches the catalogue used to draw from an unbuilt sampler. */
 START_TEST(test_sampled_softmax_ranker)
@@ -1010,6 +1043,7 @@ Suite *triggers_suite(void)
     tcase_add_test(tc, test_churn_risk_aft_golden);
     tcase_add_test(tc, test_win_back_threshold);
     tcase_add_test(tc, test_win_back_aft_fitted);
+    tcase_add_test(tc, test_alloc_failures_win_back_aft);
     tcase_add_test(tc, test_alloc_failures);
     suite_add_tcase(s, tc);
     TCase *tg = tcase_create("generated");
