@@ -480,6 +480,53 @@ START_TEST(test_churn_risk_golden)
 }
 END_TEST
 
+/* ---- the BG/NBD summary as of the planned day: T counts whole days from
+ * the first purchase day to day D (a purchase on D - 1 leaves one silent day) ---- */
+
+static void fill_bgnbd_days(upf_builder *b)
+{
+    int32_t a = I(b, "A");
+    char id[16];
+    for (int i = 0; i < 40; i++) { /* a varied population so the fit has something to fit */
+        snprintf(id, sizeof id, "c%d", i);
+        int32_t u = U(b, id);
+        int64_t first = D0 - (int64_t)(70 + i) * DAYS + 3600;
+        upf_builder_event(b, u, a, first, UPF_EV_PURCHASE, 1, -1);
+        for (int k = 1; k <= i % 4; k++)
+            upf_builder_event(b, u, a, first + (int64_t)(k * (9 + i % 7)) * DAYS, UPF_EV_PURCHASE, 1, -1);
+    }
+    int32_t y = U(b, "yesterday");
+    upf_builder_event(b, y, a, D0 - 14 * DAYS + 100, UPF_EV_PURCHASE, 1, -1);
+    upf_builder_event(b, y, a, D0 - DAYS + 100, UPF_EV_PURCHASE, 1, -1);
+}
+
+START_TEST(test_bgnbd_summary_days)
+{
+    upf_dataset *ds = build(fill_bgnbd_days);
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_ranker = 0, mp.use_winback_aft = 0, mp.use_uplift = 0;
+    upf_trig_models *m = NULL;
+    upf_err err;
+    ck_assert_msg(upf_trig_models_train(ds, &mp, D0, &m, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_int_eq(m->has_bgnbd, 1);
+    ck_assert_int_eq(m->has_wb, 0);
+    int32_t y = -1, c0 = -1;
+    for (size_t u = 0; u < ds->n_users; u++) {
+        if (strcmp(upf_strings_get(&ds->user_ids, u), "yesterday") == 0) y = (int32_t)u;
+        if (strcmp(upf_strings_get(&ds->user_ids, u), "c0") == 0) c0 = (int32_t)u;
+    }
+    /* "yesterday": first purchase 14 days before D, the last on D - 1: x 1, t_x 13 days, T 14 days */
+    ck_assert_double_eq_tol(m->bg_x[y], 1.0, 1e-6);
+    ck_assert_double_eq_tol(m->bg_tx[y], 13.0 / 7.0, 1e-6);
+    ck_assert_double_eq_tol(m->bg_T[y], 14.0 / 7.0, 1e-6);
+    /* "c0": one purchase 70 days before D: x 0, t_x 0, T 10 weeks */
+    ck_assert_double_eq_tol(m->bg_x[c0], 0.0, 1e-6);
+    ck_assert_double_eq_tol(m->bg_T[c0], 10.0, 1e-6);
+    upf_trig_models_free(m);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 /* ---- win-back AFT risk: S(e + h) / S(e) of a Weibull, by hand in Python:
  * exp(-(t / exp(eta))^(1 / sigma)) with eta 3, sigma 0.5, h 30 days: e = 0
  * gives exp(-(30/e^3)^2) = 0.10743417344692785; e = 14 days gives
@@ -1041,6 +1088,7 @@ Suite *triggers_suite(void)
     tcase_add_test(tc, test_uplift_by_trigger);
     tcase_add_test(tc, test_churn_risk_golden);
     tcase_add_test(tc, test_churn_risk_aft_golden);
+    tcase_add_test(tc, test_bgnbd_summary_days);
     tcase_add_test(tc, test_win_back_threshold);
     tcase_add_test(tc, test_win_back_aft_fitted);
     tcase_add_test(tc, test_alloc_failures_win_back_aft);

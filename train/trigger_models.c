@@ -205,7 +205,11 @@ static upf_status fit_bgnbd(const upf_dataset *ds, int64_t cutoff, upf_trig_mode
     } else {
         for (size_t j = 0; j < s.n; j++) {
             int32_t u = s.customer[j];
-            m->bg_x[u] = (float)s.x[j], m->bg_tx[u] = (float)s.t_x[j], m->bg_T[u] = (float)s.T[j];
+            /* the summary's T counts to the start of its last day (D - 1, the BTYD
+             * convention: a purchase that day has t_x = T); as of the planned
+             * day D 00:00 the customer has been silent one more day */
+            m->bg_x[u] = (float)s.x[j], m->bg_tx[u] = (float)s.t_x[j];
+            m->bg_T[u] = (float)(s.T[j] + 1.0 / bp.unit_days);
         }
         m->has_bgnbd = 1;
         m->bg_unit_days = bp.unit_days;

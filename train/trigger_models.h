@@ -64,7 +64,7 @@ typedef struct upf_trig_models {
     int has_bgnbd;
     upf_bgnbd_params bgnbd;
     double bg_unit_days;
-    float *bg_x, *bg_tx, *bg_T;     /* (n_users) summary per user; bg_T < 0: no purchase */
+    float *bg_x, *bg_tx, *bg_T;     /* (n_users) summary per user, T as of the cutoff (units); bg_T < 0: no purchase */
     /* win-back AFT (has_wb 0 when off or the fit failed) */
     int has_wb;
     int wb_dist;                    /* upf_aft_dist (Weibull) */
