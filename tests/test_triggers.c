@@ -480,6 +480,138 @@ START_TEST(test_churn_risk_golden)
 }
 END_TEST
 
+/* ---- the BG/NBD summary as of the planned day: T counts whole days from
+ * the first purchase day to day D (a purchase on D - 1 leaves one silent day) ---- */
+
+static void fill_bgnbd_days(upf_builder *b)
+{
+    int32_t a = I(b, "A");
+    char id[16];
+    for (int i = 0; i < 40; i++) { /* a varied population so the fit has something to fit */
+        snprintf(id, sizeof id, "c%d", i);
+        int32_t u = U(b, id);
+        int64_t first = D0 - (int64_t)(70 + i) * DAYS + 3600;
+        upf_builder_event(b, u, a, first, UPF_EV_PURCHASE, 1, -1);
+        for (int k = 1; k <= i % 4; k++)
+            upf_builder_event(b, u, a, first + (int64_t)(k * (9 + i % 7)) * DAYS, UPF_EV_PURCHASE, 1, -1);
+    }
+    int32_t y = U(b, "yesterday");
+    upf_builder_event(b, y, a, D0 - 14 * DAYS + 100, UPF_EV_PURCHASE, 1, -1);
+    upf_builder_event(b, y, a, D0 - DAYS + 100, UPF_EV_PURCHASE, 1, -1);
+}
+
+START_TEST(test_bgnbd_summary_days)
+{
+    upf_dataset *ds = build(fill_bgnbd_days);
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_ranker = 0, mp.use_winback_aft = 0, mp.use_uplift = 0;
+    upf_trig_models *m = NULL;
+    upf_err err;
+    ck_assert_msg(upf_trig_models_train(ds, &mp, D0, &m, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_int_eq(m->has_bgnbd, 1);
+    ck_assert_int_eq(m->has_wb, 0);
+    int32_t y = -1, c0 = -1;
+    for (size_t u = 0; u < ds->n_users; u++) {
+        if (strcmp(upf_strings_get(&ds->user_ids, u), "yesterday") == 0) y = (int32_t)u;
+        if (strcmp(upf_strings_get(&ds->user_ids, u), "c0") == 0) c0 = (int32_t)u;
+    }
+    /* "yesterday": first purchase 14 days before D, the last on D - 1: x 1, t_x 13 days, T 14 days */
+    ck_assert_double_eq_tol(m->bg_x[y], 1.0, 1e-6);
+    ck_assert_double_eq_tol(m->bg_tx[y], 13.0 / 7.0, 1e-6);
+    ck_assert_double_eq_tol(m->bg_T[y], 14.0 / 7.0, 1e-6);
+    /* "c0": one purchase 70 days before D: x 0, t_x 0, T 10 weeks */
+    ck_assert_double_eq_tol(m->bg_x[c0], 0.0, 1e-6);
+    ck_assert_double_eq_tol(m->bg_T[c0], 10.0, 1e-6);
+    upf_trig_models_free(m);
+    upf_dataset_free(ds);
+}
+END_TEST
+
+/* ---- win-back AFT risk: S(e + h) / S(e) of a Weibull, by hand in Python:
+ * exp(-(t / exp(eta))^(1 / sigma)) with eta 3, sigma 0.5, h 30 days: e = 0
+ * gives exp(-(30/e^3)^2) = 0.10743417344692785; e = 14 days gives
+ * exp(-(44/e^3)^2 + (14/e^3)^2) = 0.013392923783033644 ---- */
+
+START_TEST(test_churn_risk_aft_golden)
+{
+    upf_trig_models *m = upf_calloc(1, sizeof *m);
+    m->cutoff = D0, m->n_users = 2, m->has_wb = 1, m->wb_dist = UPF_AFT_WEIBULL, m->wb_sigma = 0.5;
+    m->wb_eta = upf_malloc(2 * sizeof(float));
+    m->wb_eta[0] = 3.0f, m->wb_eta[1] = NAN;
+    ck_assert_double_eq_tol(upf_trig_churn_risk(m, 0, 30.0, D0), 0.10743417344692785, 1e-12);
+    ck_assert_double_eq_tol(upf_trig_churn_risk(m, 0, 30.0, D0 + 14 * DAYS), 0.013392923783033644, 1e-12);
+    ck_assert(isnan(upf_trig_churn_risk(m, 1, 30.0, D0))); /* no purchase before the cutoff */
+    /* the AFT wins over a BG/NBD that is also there */
+    m->has_bgnbd = 1;
+    ck_assert_double_eq_tol(upf_trig_churn_risk(m, 0, 30.0, D0), 0.10743417344692785, 1e-12);
+    upf_trig_models_free(m);
+}
+END_TEST
+
+/* ---- win-back eligibility follows the threshold on the model's risk ---- */
+
+static void fill_lapsed(upf_builder *b)
+{
+    int32_t hi = U(b, "high_risk"), lo = U(b, "low_risk"), fresh = U(b, "fresh");
+    int32_t a = I(b, "A");
+    upf_builder_event(b, hi, a, D0 - 30 * DAYS, UPF_EV_PURCHASE, 1, -1);
+    upf_builder_event(b, lo, a, D0 - 40 * DAYS, UPF_EV_PURCHASE, 1, -1);
+    upf_builder_event(b, fresh, a, D0 - 10 * DAYS, UPF_EV_PURCHASE, 1, -1); /* under min_days 21 */
+}
+
+static size_t plan_win_back(const upf_dataset *ds, const upf_trig_rules *r, const upf_trig_models *m,
+                            upf_trig_stats *stats, upf_trig_msgs *msgs)
+{
+    upf_trig_planner *pl = NULL;
+    upf_trig_state st;
+    upf_err err;
+    ck_assert_int_eq(upf_trig_state_create(ds->n_users, &st, &err), UPF_OK);
+    ck_assert_int_eq(upf_trig_planner_create(ds, r, &pl, &err), UPF_OK);
+    memset(stats, 0, sizeof *stats);
+    size_t before = msgs->n;
+    ck_assert_msg(upf_trig_plan_day(pl, UPF_TRIG_MODE_MODEL, m, D0, &st, 1, msgs, stats, &err) == UPF_OK, "%s",
+                  err.msg);
+    upf_trig_planner_free(pl);
+    upf_trig_state_free(&st);
+    return msgs->n - before;
+}
+
+START_TEST(test_win_back_threshold)
+{
+    upf_dataset *ds = build(fill_lapsed);
+    upf_trig_rules r = upf_trig_rules_default();
+    for (int k = 0; k < UPF_TRIG_COUNT; k++) r.enabled[k] = k == UPF_TRIG_WIN_BACK;
+    upf_trig_models *m = upf_calloc(1, sizeof *m);
+    m->cutoff = D0, m->n_users = ds->n_users, m->n_items = ds->n_items;
+    m->has_wb = 1, m->wb_dist = UPF_AFT_WEIBULL, m->wb_sigma = 0.5;
+    m->wb_eta = upf_malloc(ds->n_users * sizeof(float));
+    /* risks within 30 days (Weibull, closed form as above): exp(-(30/e^5)^2) = 0.9599635761156647,
+     * exp(-(30/e^2.5)^2) = 0.0023247278532096704 */
+    m->wb_eta[0] = 5.0f, m->wb_eta[1] = 2.5f, m->wb_eta[2] = 5.0f;
+    upf_trig_msgs msgs = { 0 };
+    upf_trig_stats stats;
+    r.win_back_threshold = 0.6;
+    ck_assert_uint_eq(plan_win_back(ds, &r, m, &stats, &msgs), 1);
+    ck_assert_str_eq(upf_strings_get(&ds->user_ids, (size_t)msgs.v[0].user), "high_risk");
+    ck_assert_int_eq(msgs.v[0].trigger, UPF_TRIG_WIN_BACK);
+    ck_assert_double_eq_tol(msgs.v[0].score, 0.9599635761156647, 1e-6);
+    ck_assert_int_eq(stats.audience[UPF_TRIG_WIN_BACK], 2); /* "fresh" is under min_days */
+    ck_assert_int_eq(stats.why[UPF_TRIG_WIN_BACK][UPF_TRIG_WHY_NO_VALUE], 1);
+    /* just above the high risk: nobody; just under the low one: both */
+    r.win_back_threshold = 0.9599635761156647 + 1e-6;
+    ck_assert_uint_eq(plan_win_back(ds, &r, m, &stats, &msgs), 0);
+    ck_assert_int_eq(stats.why[UPF_TRIG_WIN_BACK][UPF_TRIG_WHY_NO_VALUE], 2);
+    r.win_back_threshold = 0.0023247278532096704 - 1e-6;
+    ck_assert_uint_eq(plan_win_back(ds, &r, m, &stats, &msgs), 2);
+    /* "fresh" (10 days since its purchase) comes in once min_days allows it */
+    r.win_back_min_days = 5;
+    ck_assert_uint_eq(plan_win_back(ds, &r, m, &stats, &msgs), 3);
+    upf_trig_msgs_free(&msgs);
+    upf_trig_models_free(m);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 /* ---- allocation failures: every allocation of the planner may fail, cleanly ---- */
 
 START_TEST(test_alloc_failures)
@@ -611,6 +743,91 @@ START_TEST(test_buy_again_aft)
     }
     ck_assert(isnan(upf_trig_rebuy_prob(m, u, other, cutoff, 1.0)));
     upf_trig_models_free(m);
+    upf_synth_truth_free(t);
+    upf_dataset_free(ds);
+}
+END_TEST
+
+/* The win-back AFT fitted on a generated shop: calibrated (its mean risk of
+ * no purchase within 30 days, over the users lapsed 21 days or more, is
+ * within 0.1 of the share that did not buy) and it ranks (the lapsed users
+ * who did not buy have the higher mean risk). */
+START_TEST(test_win_back_aft_fitted)
+{
+    upf_synth_params p = small_shop();
+    upf_dataset *ds = NULL;
+    upf_synth_truth *t = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_synth_generate(&p, &ds, &t, &err), UPF_OK);
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_ranker = 0, mp.use_bgnbd = 0;
+    ck_assert_int_eq(mp.use_winback_aft, 1); /* the default */
+    int64_t cutoff = t->t_start + 85 * DAYS;
+    upf_trig_models *m = NULL;
+    ck_assert_msg(upf_trig_models_train(ds, &mp, cutoff, &m, &err) == UPF_OK, "%s", err.msg);
+    ck_assert_int_eq(m->has_wb, 1);
+    ck_assert_int_eq(m->has_bgnbd, 0);
+    ck_assert(m->wb_sigma > 0.0 && isfinite(m->wb_sigma));
+    double sum_risk = 0.0, n = 0.0, none = 0.0, risk_none = 0.0, risk_bought = 0.0;
+    for (size_t u = 0; u < ds->n_users; u++) {
+        int64_t last = upf_trig_last_purchase(ds, (int32_t)u, cutoff);
+        double risk = upf_trig_churn_risk(m, (int32_t)u, 30.0, cutoff);
+        if (last == UPF_TIME_MISSING) {
+            ck_assert(isnan(risk));
+            continue;
+        }
+        ck_assert(risk >= 0.0 && risk <= 1.0);
+        ck_assert(upf_trig_churn_risk(m, (int32_t)u, 30.0, cutoff + 7 * DAYS) <= 1.0);
+        if (cutoff / DAYS - last / DAYS < 21) continue;
+        int bought = 0;
+        for (int64_t e = ds->user_ptr[u]; e < ds->user_ptr[u + 1]; e++)
+            bought |= ds->ev_type[e] == UPF_EV_PURCHASE && ds->ev_time[e] >= cutoff && ds->ev_time[e] < cutoff + 30 * DAYS;
+        sum_risk += risk, n += 1.0, none += !bought;
+        if (bought) risk_bought += risk;
+        else risk_none += risk;
+    }
+    if (getenv("UPF_TRIG_DEBUG"))
+        fprintf(stderr, "win-back AFT: %g lapsed users, mean risk %.3f, no purchase %.3f; risk %.3f vs %.3f\n", n,
+                sum_risk / n, none / n, risk_none / none, risk_bought / (n - none));
+    ck_assert(n >= 50.0 && none > 0.0 && none < n);
+    ck_assert_msg(fabs(sum_risk / n - none / n) < 0.1, "mean risk %.3f vs no purchase %.3f (%g users)", sum_risk / n,
+                  none / n, n);
+    ck_assert_msg(risk_none / none > risk_bought / (n - none), "risk %.3f (no purchase) vs %.3f (bought)",
+                  risk_none / none, risk_bought / (n - none));
+    upf_trig_models_free(m);
+    upf_synth_truth_free(t);
+    upf_dataset_free(ds);
+}
+END_TEST
+
+/* Every allocation of the win-back AFT's training may fail, cleanly. */
+START_TEST(test_alloc_failures_win_back_aft)
+{
+    upf_synth_params p = small_shop();
+    p.n_users = 300, p.n_items = 100, p.n_days = 60, p.n_impressions = 0;
+    upf_dataset *ds = NULL;
+    upf_synth_truth *t = NULL;
+    upf_err err;
+    ck_assert_int_eq(upf_synth_generate(&p, &ds, &t, &err), UPF_OK);
+    upf_trig_model_params mp = upf_trig_model_params_default();
+    mp.use_ranker = 0, mp.use_bgnbd = 0, mp.use_uplift = 0;
+    int64_t cutoff = t->t_start + 55 * DAYS;
+    int done = 0;
+    for (long nth = 1; nth < 5000 && !done; nth++) {
+        upf_trig_models *m = NULL;
+        upf_alloc_fail_after(nth);
+        upf_status s = upf_trig_models_train(ds, &mp, cutoff, &m, &err);
+        upf_alloc_fail_after(0);
+        ck_assert_msg(s == UPF_OK || s == UPF_ERR_NOMEM, "allocation %ld: %s", nth, err.msg);
+        if (s == UPF_OK) {
+            ck_assert_int_eq(m->has_wb, 1); /* the path under test ran to the end */
+            done = 1;
+        } else {
+            ck_assert_ptr_null(m);
+        }
+        upf_trig_models_free(m);
+    }
+    ck_assert(done);
     upf_synth_truth_free(t);
     upf_dataset_free(ds);
 }
@@ -870,6 +1087,11 @@ Suite *triggers_suite(void)
     tcase_add_test(tc, test_plan_files);
     tcase_add_test(tc, test_uplift_by_trigger);
     tcase_add_test(tc, test_churn_risk_golden);
+    tcase_add_test(tc, test_churn_risk_aft_golden);
+    tcase_add_test(tc, test_bgnbd_summary_days);
+    tcase_add_test(tc, test_win_back_threshold);
+    tcase_add_test(tc, test_win_back_aft_fitted);
+    tcase_add_test(tc, test_alloc_failures_win_back_aft);
     tcase_add_test(tc, test_alloc_failures);
     suite_add_tcase(s, tc);
     TCase *tg = tcase_create("generated");

@@ -29,7 +29,7 @@ static void usage_top(FILE *f)
           "planning day by day over history and measures it.\n"
           "\n"
           "Times are UTC. A plan for day D reads only the events before D 00:00:00 UTC;\n"
-          "the models (ranker, BG/NBD, repurchase intervals, per-trigger uplift from\n"
+          "the models (ranker, churn risk (AFT or BG/NBD), repurchase intervals, uplift from\n"
           "/messages with a hold-out) are trained from the config on those events.\n"
           "\n"
           "Run `upfunnel triggers plan --help` or `upfunnel triggers backtest --help`.\n"

@@ -30,6 +30,8 @@ typedef struct triggers_params {
     double buy_again_probability;
     int buy_again_model;
     int64_t buy_again_window;
+    int winback_model;
+    int64_t winback_window;
     double win_back_threshold;
     int64_t win_back_horizon, win_back_min_days, win_back_rule_days, win_back_max_days;
     int ranker, bgnbd, uplift;
@@ -48,6 +50,7 @@ static const char *const trigger_choices[] = {
 };
 
 static const char *const buy_again_choices[] = { "aft", "gaps", NULL };
+static const char *const winback_choices[] = { "aft", "bgnbd", NULL };
 
 #define OFF(f) offsetof(triggers_params, f)
 #define INF INFINITY
@@ -85,13 +88,13 @@ static const upf_cfg_key triggers_keys[] = {
     { "model.buy_again.probability", UPF_CFG_DOUBLE, OFF(buy_again_probability), 0, 1, "0.5", NULL,
       "buy again with the AFT: send when P(rebuy within tolerance_days + 1 days, given none since the cutoff) reaches this", 0 },
     { "model.win_back.threshold", UPF_CFG_DOUBLE, OFF(win_back_threshold), 0, 1, "0.6", NULL,
-      "win-back: BG/NBD risk of no purchase within the horizon at least this", 0 },
+      "win-back: the churn model's risk of no purchase within the horizon (train.winback_model) at least this", 0 },
     { "model.win_back.horizon_days", UPF_CFG_INT, OFF(win_back_horizon), 1, 3650, "30", NULL,
       "win-back: the horizon H of that risk", 0 },
     { "model.win_back.min_days", UPF_CFG_INT, OFF(win_back_min_days), 0, 3650, "21", NULL,
       "win-back: never while the last purchase is newer than this many days", 0 },
     { "model.win_back.rule_days", UPF_CFG_INT, OFF(win_back_rule_days), 1, 3650, "60", NULL,
-      "rules only (and without BG/NBD): win-back after this many days without a purchase", 0 },
+      "rules only (and without a churn model): win-back after this many days without a purchase", 0 },
     { "model.win_back.max_days", UPF_CFG_INT, OFF(win_back_max_days), 1, 36500, "365", NULL,
       "nobody lapsed longer than this many days gets a win-back", 0 },
     { "train.ranker", UPF_CFG_BOOL, OFF(ranker), 0, 0, "true", NULL,
@@ -106,8 +109,12 @@ static const upf_cfg_key triggers_keys[] = {
       "buy-again timing: gaps (each user's mean gap on the item shrunk to the item's median gap) or aft (the lifetime family's Weibull AFT on user x item pairs, gaps where it has no pair)", 0 },
     { "train.buy_again_window_days", UPF_CFG_INT, OFF(buy_again_window), 7, 3650, "60", NULL,
       "the AFT learns the time to the next purchase of each pair over this many days before the cutoff (censored there)", 0 },
+    { "train.winback_model", UPF_CFG_ENUM, OFF(winback_model), 0, 0, "aft", winback_choices,
+      "win-back churn risk P(no purchase within model.win_back.horizon_days): aft (the lifetime family's Weibull AFT on each user's features at the cutoff: recency, frequency, intervals, activity, attributes) or bgnbd (BG/NBD in weeks)", 0 },
+    { "train.winback_window_days", UPF_CFG_INT, OFF(winback_window), 7, 3650, "30", NULL,
+      "aft: learns the time to each user's next purchase from a reference cutoff this many days earlier (censored at the cutoff)", 0 },
     { "train.bgnbd", UPF_CFG_BOOL, OFF(bgnbd), 0, 0, "true", NULL,
-      "fit BG/NBD (weeks) for the win-back churn risk", 0 },
+      "fit BG/NBD (weeks) for the win-back churn risk (with winback_model bgnbd, or when the AFT cannot be fitted); false with bgnbd: win-back by its rule", 0 },
     { "train.uplift", UPF_CFG_BOOL, OFF(uplift), 0, 0, "true", NULL,
       "choose among triggers by their uplift measured on /messages with a hold-out arm, where it exists", 0 },
     { "train.uplift_min_rows", UPF_CFG_INT, OFF(uplift_min_rows), 1, 100000000, "100", NULL,
@@ -214,6 +221,8 @@ static upf_status settings_from_params(const triggers_params *p, const upf_confi
     m->attribution_days = (int)p->attribution_days;
     m->use_buy_again_aft = p->buy_again_model == 0;
     m->buy_again_window_days = (int)p->buy_again_window;
+    m->use_winback_aft = p->winback_model == 0;
+    m->winback_window_days = (int)p->winback_window;
     m->seed = (uint64_t)cfg->train_seed;
     s->attribution_days = (int)p->attribution_days;
     s->from = p->from, s->to = p->to;
@@ -298,7 +307,7 @@ static upf_status triggers_run(upf_run *run, const void *params, upf_err *err)
 
 const upf_family upf_family_triggers = {
     "triggers",
-    "lifecycle triggers: who gets which message when (rules, ranker items, BG/NBD win-back, repurchase timing, "
+    "lifecycle triggers: who gets which message when (rules, ranker items, churn-risk win-back (AFT or BG/NBD), repurchase timing, "
     "uplift by trigger); `upfunnel triggers plan|backtest`, or `train` for a back-test of eval.from..eval.to",
     triggers_keys,
     sizeof(triggers_params),

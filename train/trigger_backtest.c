@@ -220,7 +220,7 @@ static void plan_table(FILE *f, const upf_trig_bt_plan *p, const upf_trig_bt *bt
 }
 
 static const char *const plan_names[UPF_TRIG_MODE_COUNT] = {
-    "model (ranker items, BG/NBD win-back, repurchase timing, uplift where logged)",
+    "model (ranker items, churn-risk win-back, repurchase timing, uplift where logged)",
     "rules only (no models, most recent items)",
     "random (a random eligible trigger, random candidate items)",
 };

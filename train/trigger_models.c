@@ -1,7 +1,8 @@
 /* trigger_models.c - trains the models a trigger plan uses on the events
- * before a cutoff (contracts in trigger_models.h): the ranker, BG/NBD, item
- * repurchase gaps, per-trigger uplift from logged messages. Logs, never
- * prints. Entry points: upf_trig_models_train / _free and the scorers.
+ * before a cutoff (contracts in trigger_models.h): the ranker, the win-back
+ * churn model (Weibull AFT on user features, or BG/NBD), item repurchase
+ * gaps, per-trigger uplift from logged messages. Logs, never prints.
+ * Entry points: upf_trig_models_train / _free and the scorers.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ upf_trig_model_params upf_trig_model_params_default(void)
     p.retrain_days = 7;
     p.use_buy_again_aft = 0;
     p.buy_again_window_days = 60;
+    p.use_winback_aft = 1;
+    p.winback_window_days = 30;
     p.seed = 1;
     return p;
 }
@@ -53,7 +56,7 @@ void upf_trig_models_free(upf_trig_models *m)
     if (!m) return;
     upf_ranker_model_free(m->ranker);
     upf_free(m->item_vec), upf_free(m->item_bias), upf_free(m->pool);
-    upf_free(m->bg_x), upf_free(m->bg_tx), upf_free(m->bg_T);
+    upf_free(m->bg_x), upf_free(m->bg_tx), upf_free(m->bg_T), upf_free(m->wb_eta);
     upf_free(m->item_gap_days);
     upf_free(m->ba_ptr), upf_free(m->ba_item), upf_free(m->ba_eta);
     upf_free(m);
@@ -202,7 +205,11 @@ static upf_status fit_bgnbd(const upf_dataset *ds, int64_t cutoff, upf_trig_mode
     } else {
         for (size_t j = 0; j < s.n; j++) {
             int32_t u = s.customer[j];
-            m->bg_x[u] = (float)s.x[j], m->bg_tx[u] = (float)s.t_x[j], m->bg_T[u] = (float)s.T[j];
+            /* the summary's T counts to the start of its last day (D - 1, the BTYD
+             * convention: a purchase that day has t_x = T); as of the planned
+             * day D 00:00 the customer has been silent one more day */
+            m->bg_x[u] = (float)s.x[j], m->bg_tx[u] = (float)s.t_x[j];
+            m->bg_T[u] = (float)(s.T[j] + 1.0 / bp.unit_days);
         }
         m->has_bgnbd = 1;
         m->bg_unit_days = bp.unit_days;
@@ -213,8 +220,99 @@ static upf_status fit_bgnbd(const upf_dataset *ds, int64_t cutoff, upf_trig_mode
     return UPF_OK;
 }
 
+/* ---- win-back: the lifetime family's AFT on user features ---- */
+
+/* Learns log T = x.beta + beta_0 + sigma W for T = days from a reference
+ * cutoff (cutoff - window) to the user's next purchase (censored at the
+ * window), on the user features of upf_lt_features_build at that reference
+ * (users with a purchase before it); then scores every purchaser as of the
+ * cutoff. Long silences lower the hazard through recency and the activity
+ * counts, which is how dropout shows up here: no BG/NBD structure assumed.
+ * No rows or no fit: off with a warning (then BG/NBD, if on, or the rule). */
+static upf_status fit_winback_aft(const upf_dataset *ds, const upf_trig_model_params *p, int64_t cutoff,
+                                  upf_trig_models *m, upf_err *err)
+{
+    upf_lt_features tr, now;
+    memset(&tr, 0, sizeof tr), memset(&now, 0, sizeof now);
+    double *time = NULL, *center = NULL, *scale = NULL, *theta = NULL;
+    uint8_t *event = NULL;
+    upf_err e2;
+    int64_t ref = cutoff - (int64_t)p->winback_window_days * DAY;
+    upf_lt_feature_params fp = upf_lt_feature_params_default();
+    fp.cutoff = ref;
+    fp.types = upf_lt_types_before(ds, cutoff);
+    upf_status st = upf_lt_features_build(ds, &fp, &tr, &e2);
+    if (st == UPF_OK && tr.n_rows < 50) st = UPF_ERR_DATA;
+    if (st == UPF_OK) {
+        fp.cutoff = cutoff;
+        st = upf_lt_features_build(ds, &fp, &now, &e2);
+        if (st == UPF_OK && now.n_cols != tr.n_cols) st = UPF_ERR_DATA;
+        for (size_t k = 0; st == UPF_OK && k < tr.n_cols; k++)
+            if (strcmp(tr.names[k], now.names[k]) != 0) st = UPF_ERR_DATA;
+    }
+    if (st) {
+        upf_lt_features_free(&tr), upf_lt_features_free(&now);
+        if (st == UPF_ERR_NOMEM) return upf_err_set(err, st, "%s", e2.msg);
+        upf_log(UPF_LOG_WARN, "triggers: win-back AFT is off (fewer than 50 purchasers %d days before the cutoff); "
+                              "BG/NBD or the rule decides", p->winback_window_days);
+        return UPF_OK;
+    }
+    size_t n = tr.n_rows, d = tr.n_cols;
+    time = upf_malloc(n * sizeof *time);
+    event = upf_malloc(n);
+    center = upf_malloc((d + 1) * sizeof *center);
+    scale = upf_malloc((d + 1) * sizeof *scale);
+    theta = upf_calloc(d + 2, sizeof *theta);
+    m->wb_eta = upf_malloc((ds->n_users ? ds->n_users : 1) * sizeof *m->wb_eta);
+    if (!time || !event || !center || !scale || !theta || !m->wb_eta) {
+        st = upf_err_set(err, UPF_ERR_NOMEM, "triggers: out of memory");
+        goto done;
+    }
+    upf_lt_labels(ds, tr.user, NULL, n, ref, (double)p->winback_window_days, time, event, NULL);
+    upf_aft_standardize(tr.X, n, d, center, scale);
+    upf_aft_data D = { n, d, tr.X, NULL, time, event, NULL, NULL };
+    upf_aft_params ap = upf_aft_params_default();
+    ap.l2 = 1.0; /* a little ridge: activity counts and intervals are nearly collinear */
+    upf_aft_fit_info info;
+    st = upf_aft_fit_newton(&D, &ap, theta, &info, &e2);
+    if (st == UPF_ERR_NOMEM || st == UPF_ERR_INTERRUPTED) {
+        st = upf_err_set(err, st, "%s", e2.msg);
+        goto done;
+    }
+    if (st) {
+        upf_log(UPF_LOG_WARN, "triggers: win-back AFT fit failed (%s); BG/NBD or the rule decides", e2.msg);
+        st = UPF_OK;
+        goto done;
+    }
+    for (size_t u = 0; u < ds->n_users; u++) m->wb_eta[u] = NAN;
+    upf_aft_apply_standardize(now.X, now.n_rows, d, center, scale);
+    for (size_t j = 0; j < now.n_rows; j++) {
+        double eta = theta[d];
+        for (size_t k = 0; k < d; k++) eta += theta[k] * (double)now.X[j * d + k];
+        m->wb_eta[now.user[j]] = (float)eta;
+    }
+    m->wb_sigma = exp(theta[d + 1]);
+    m->wb_dist = ap.dist;
+    m->has_wb = 1;
+    size_t n_ev = 0;
+    for (size_t j = 0; j < n; j++) n_ev += event[j];
+    upf_log(UPF_LOG_INFO, "triggers: win-back AFT on %zu users (%zu bought within %d days), sigma %.3f; %zu scored", n,
+            n_ev, p->winback_window_days, m->wb_sigma, now.n_rows);
+done:
+    if (st) upf_free(m->wb_eta), m->wb_eta = NULL;
+    upf_free(time), upf_free(event), upf_free(center), upf_free(scale), upf_free(theta);
+    upf_lt_features_free(&tr), upf_lt_features_free(&now);
+    return st;
+}
+
 double upf_trig_churn_risk(const upf_trig_models *m, int32_t u, double horizon_days, int64_t now)
 {
+    if (m->has_wb) {
+        double eta = (double)m->wb_eta[u];
+        if (isnan(eta)) return NAN;
+        double elapsed = now > m->cutoff ? (double)(now - m->cutoff) / UPF_TRIG_DAY : 0.0;
+        return exp(upf_aft_cond_log_survival(m->wb_dist, eta, m->wb_sigma, elapsed, horizon_days));
+    }
     if (!m->has_bgnbd || m->bg_T[u] < 0.0f) return NAN;
     /* the summary is as of the training cutoff; the customer has been silent since */
     double extra = now > m->cutoff ? (double)(now - m->cutoff) / (UPF_TRIG_DAY * m->bg_unit_days) : 0.0;
@@ -443,7 +541,8 @@ upf_status upf_trig_models_train(const upf_dataset *ds, const upf_trig_model_par
     if ((st = build_pool(ds, p, cutoff, m, err))) goto fail;
     if (p->use_ranker && (st = train_ranker(ds, p, cutoff, m, err))) goto fail;
     double t1 = now_s();
-    if (p->use_bgnbd && (st = fit_bgnbd(ds, cutoff, m, err))) goto fail;
+    if (p->use_winback_aft && (st = fit_winback_aft(ds, p, cutoff, m, err))) goto fail;
+    if (p->use_bgnbd && !m->has_wb && (st = fit_bgnbd(ds, cutoff, m, err))) goto fail;
     double t2 = now_s();
     if ((st = item_gaps(ds, cutoff, m, err))) goto fail;
     if (p->use_buy_again_aft && (st = fit_buy_again(ds, p, cutoff, m, err))) goto fail;

@@ -1,11 +1,11 @@
 /* trigger_models.h - the models behind a trigger plan, trained on the events
  * before a cutoff: the ranker (which items, and affinity for item-state
- * triggers), BG/NBD (churn risk within H for win-back), repurchase intervals
+ * triggers), BG/NBD or a Weibull AFT (churn risk within H for win-back), repurchase intervals
  * (buy again), and the per-trigger uplift estimated from logged messages with
  * a hold-out arm.
  *
- * The ranker and BG/NBD are the families' own trainers (upf_ranker_train,
- * upf_bgnbd_fit) called on the prefix. The repurchase interval of (user,
+ * The ranker, the AFT and BG/NBD are the families' own trainers
+ * (upf_ranker_train, upf_aft_fit_newton, upf_bgnbd_fit) called on the prefix. The repurchase interval of (user,
  * item) is the user's own mean gap shrunk towards the item's median gap over
  * every user (empirical Bayes with prior weight 2 gaps). The uplift of a
  * trigger is the difference of the purchase rates within the attribution
@@ -41,6 +41,10 @@ typedef struct upf_trig_model_params {
     int use_buy_again_aft;   /* 1: buy-again timing from the lifetime family's AFT on user x item pairs
                                 (upf_ba_pairs_build), 0 (default): the shrunk gaps only */
     int buy_again_window_days; /* the AFT learns from the pairs this many days before the cutoff (60) */
+    int use_winback_aft;     /* 1: win-back churn risk from the lifetime family's Weibull AFT on the user
+                                features (upf_lt_features_build) instead of BG/NBD (default 1) */
+    int winback_window_days; /* the win-back AFT learns the time to the next purchase from a reference
+                                cutoff this many days earlier, censored there (30) */
     uint64_t seed;
 } upf_trig_model_params;
 
@@ -60,7 +64,13 @@ typedef struct upf_trig_models {
     int has_bgnbd;
     upf_bgnbd_params bgnbd;
     double bg_unit_days;
-    float *bg_x, *bg_tx, *bg_T;     /* (n_users) summary per user; bg_T < 0: no purchase */
+    float *bg_x, *bg_tx, *bg_T;     /* (n_users) summary per user, T as of the cutoff (units); bg_T < 0: no purchase */
+    /* win-back AFT (has_wb 0 when off or the fit failed) */
+    int has_wb;
+    int wb_dist;                    /* upf_aft_dist (Weibull) */
+    double wb_sigma;
+    float *wb_eta;                  /* (n_users) log-time location of the time from the cutoff to the user's
+                                       next purchase; NaN: no purchase before the cutoff */
     /* repurchase */
     float *item_gap_days;           /* (n_items) median gap between purchases of the item, NaN: < 3 gaps */
     int has_ba;                     /* buy-again AFT fitted */
@@ -89,10 +99,12 @@ void upf_trig_user_vec(const upf_trig_models *m, int32_t u, float *out);
 float upf_trig_score_vec(const upf_trig_models *m, const float *uv, int32_t i);
 
 /* P(no purchase within horizon_days after `now` | history before the
- * training cutoff and silence since) under BG/NBD: 1 - p + p ((alpha + T) /
- * (alpha + T + h))^(r + x), p = P(alive) at T (exact: BG/NBD drops a customer
- * only right after a purchase). T counts to `now`. NaN when the model is off
- * or the user has no purchase before the cutoff. */
+ * training cutoff and silence since). With the win-back AFT (has_wb):
+ * S(e + h) / S(e) of the user's law, e = days from the cutoff to `now`.
+ * Else under BG/NBD: 1 - p + p ((alpha + T) / (alpha + T + h))^(r + x),
+ * p = P(alive) at T (exact: BG/NBD drops a customer only right after a
+ * purchase), T counting to `now`. NaN when both are off or the user has no
+ * purchase before the cutoff. */
 double upf_trig_churn_risk(const upf_trig_models *m, int32_t u, double horizon_days, int64_t now);
 
 /* Buy again by the AFT: P(user u buys item i within h days after `now` |

@@ -323,7 +323,7 @@ static upf_status plan_user(upf_trig_planner *p, upf_trig_mode mode, const upf_t
         int no_value = 0;
         int use_ranker = model && m && m->ranker;
         /* ---- eligibility (model variants where a model replaces a rule) ---- */
-        if (model && m && k == UPF_TRIG_WIN_BACK && m->has_bgnbd) {
+        if (model && m && k == UPF_TRIG_WIN_BACK && (m->has_bgnbd || m->has_wb)) {
             memset(&cand, 0, sizeof cand);
             int64_t last = c.n_bought ? lastb[0] : upf_trig_last_purchase(ds, u, cutoff);
             if (last != UPF_TIME_MISSING) {
@@ -567,7 +567,7 @@ void upf_trig_msg_why(const upf_trig_msg *m, char *buf, size_t n)
     static const char *const items[UPF_TRIG_SRC_COUNT] = {
         "rule: the trigger's own or the user's most recent items, priority order",
         "ranker: items by the user's ranker score, priority order",
-        "lifetime: timing from BG/NBD churn risk or repurchase intervals, items by ranker score",
+        "lifetime: timing from churn risk (AFT or BG/NBD) or repurchase intervals, items by ranker score",
         "uplift: measured uplift of the trigger from logged messages with a hold-out",
         "random baseline",
     };
