@@ -92,10 +92,12 @@ upf_status upf_ranker_train(upf_ranker_model *m, const upf_csr *train, const flo
 
 /* One pass of pairwise SGD on one thread over the positives of users[0..n_users)
  * in that order (negatives drawn from r), exposed for the benchmark and the
- * tests: fast selects the prefetching kernel (id-only model, SGD, BPR, one
- * negative; otherwise the reference runs), fast = 0 the plain reference loop.
- * step0 / total_steps feed the learning-rate schedule. Returns the summed loss.
- * On the same inputs both loops produce the same parameters bit for bit. */
+ * tests: fast = 1 selects the prefetching kernel (id-only model, SGD, BPR, one
+ * negative; otherwise the reference runs) in its best build for this CPU
+ * (AVX2 when present), fast = 2 the same kernel's portable build, fast = 0
+ * the plain reference loop. step0 / total_steps feed the learning-rate
+ * schedule. Returns the summed loss. On the same inputs all of them produce
+ * the same parameters bit for bit. */
 typedef struct upf_pair_ctx upf_pair_ctx;
 upf_status upf_pair_ctx_create(const upf_ranker_model *m, const upf_csr *train, const float *pos_weight,
                                const upf_ranker_train_params *p, upf_pair_ctx **out, upf_err *err);

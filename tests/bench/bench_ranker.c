@@ -567,6 +567,32 @@ static double plain_loop_rate(const upf_csr *tr, float *P, float *Q, float *bias
     return cpu > 0 ? (double)n / cpu : 0.0;
 }
 
+/* One epoch of the fast loop's build `fast` (1: chosen at run time, AVX2
+ * where present; 2: portable) over every user in index order; updates per
+ * cpu-second. Run one after the other on the same model and events, so the
+ * ratio of the two builds is read off one process on a shared machine. */
+static double build_rate(upf_ranker_model *m, const upf_csr *tr, const upf_ranker_train_params *p, int fast)
+{
+    upf_pair_ctx *c = NULL;
+    upf_err err;
+    int32_t *users = malloc(tr->n_rows * sizeof *users);
+    if (!users || upf_pair_ctx_create(m, tr, NULL, p, &c, &err) != UPF_OK) {
+        free(users);
+        return 0.0;
+    }
+    for (size_t u = 0; u < tr->n_rows; u++) users[u] = (int32_t)u;
+    upf_rng r;
+    upf_rng_seed(&r, 11, 0);
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    (void)upf_pair_epoch(c, m, &r, users, tr->n_rows, 0, 1, fast);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+    upf_pair_ctx_free(c);
+    free(users);
+    return cpu > 0 ? (double)upf_csr_nnz(tr) / cpu : 0.0;
+}
+
 static int throughput(int argc, char **argv)
 {
     if (argc < 6) return 2;
@@ -627,6 +653,9 @@ static int throughput(int argc, char **argv)
         double plain = plain_loop_rate(&tr, m->p.user_id, m->p.item_id, m->p.item_bias, h.dim);
         printf("plain loop (same events and model, no check, no prefetch; cpu time): %.2fM updates/s; "
                "trainer / plain %.2f\n", plain / 1e6, rate_cpu / plain);
+        double best = build_rate(m, &tr, &h.t, 1), portable = build_rate(m, &tr, &h.t, 2);
+        printf("fast loop builds, one epoch each, users in index order (cpu time): run-time choice %.2fM/s, portable %.2fM/s; ratio %.2f\n",
+               best / 1e6, portable / 1e6, portable > 0 ? best / portable : 0.0);
     }
     /* BENCH.md's figures for this size and thread count, and the target */
     const int big = model_mb > 1024.0;
