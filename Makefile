@@ -132,7 +132,7 @@ $(TEST_BIN): $(TEST_OBJ) $(APP_OBJ) $(RUNTIME_OBJ)
 # Benchmark programs: tests/bench/bench_<name>.c, one executable each.
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(APP_OBJ) $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) -lm
+	$(call say,LD,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS) -lm
 
 # ---- installing what the build needs ----
 
