@@ -253,20 +253,29 @@ double upf_aft_cond_quantile(int dist, double eta, double sigma, double elapsed,
     return t > 0.0 ? t : 0.0;
 }
 
-double upf_aft_expected_count(int dist, double eta, double sigma, double horizon, size_t grid, double *scratch)
+double upf_aft_expected_count_stay(int dist, double eta, double sigma, double horizon, double stay, size_t grid,
+                                   double *scratch)
 {
     if (!(horizon > 0.0) || grid == 0) return 0.0;
-    double *m = scratch, *F = scratch + grid + 1, h = horizon / (double)grid;
+    if (!(stay >= 0.0)) stay = 0.0; /* NaN too */
+    if (stay > 1.0) stay = 1.0;
+    double *m = scratch, *F = scratch + grid + 1, h = horizon / (double)grid, q = stay;
     for (size_t k = 0; k <= grid; k++) F[k] = k ? -expm1(upf_aft_log_survival(dist, eta, sigma, (double)k * h)) : 0.0;
-    /* m_k = F_k + sum_{j=1..k} (m_{k-j} + m_{k-j+1})/2 * (F_j - F_{j-1}); the j = 1
-     * term holds m_k itself, so it moves to the left-hand side. */
+    /* m_k = F_k + q sum_{j=1..k} (m_{k-j} + m_{k-j+1})/2 * (F_j - F_{j-1}); the j = 1
+     * term holds m_k itself, so it moves to the left-hand side. q = 1 is the
+     * ordinary renewal function (multiplying by 1.0 is exact). */
     m[0] = 0.0;
     for (size_t k = 1; k <= grid; k++) {
-        double acc = F[k] + 0.5 * m[k - 1] * F[1];
+        double acc = 0.5 * m[k - 1] * F[1];
         for (size_t j = 2; j <= k; j++) acc += 0.5 * (m[k - j] + m[k - j + 1]) * (F[j] - F[j - 1]);
-        m[k] = acc / (1.0 - 0.5 * F[1]);
+        m[k] = (F[k] + q * acc) / (1.0 - q * 0.5 * F[1]);
     }
     return m[grid];
+}
+
+double upf_aft_expected_count(int dist, double eta, double sigma, double horizon, size_t grid, double *scratch)
+{
+    return upf_aft_expected_count_stay(dist, eta, sigma, horizon, 1.0, grid, scratch);
 }
 
 double upf_aft_expected_count_elapsed(int dist, double eta, double sigma, double elapsed, double horizon, size_t grid,

@@ -87,6 +87,15 @@ double upf_aft_cond_quantile(int dist, double eta, double sigma, double elapsed,
  * scratch: 2 * (grid + 1) doubles. Returns 0 for horizon <= 0 or grid 0. */
 double upf_aft_expected_count(int dist, double eta, double sigma, double horizon, size_t grid,
                               double *scratch /* (2 * (grid+1)) */);
+/* The same with dropout after each purchase: the first purchase follows the
+ * AFT law, and after every purchase the customer stays (buys again at all)
+ * with probability `stay` in [0, 1] (clamped; NaN is 0), else never buys
+ * again: a defective renewal process whose later gaps have the improper law
+ * stay * F. E N(H) = sum_k stay^(k-1) F^{*k}(H) solves m = F + stay F * m, on
+ * the same grid. stay 1 is upf_aft_expected_count, bit for bit; with an
+ * exponential law of rate l, E N(H) = (1 - exp(-l (1-stay) H)) / (1 - stay). */
+double upf_aft_expected_count_stay(int dist, double eta, double sigma, double horizon, double stay, size_t grid,
+                                   double *scratch /* (2 * (grid+1)) */);
 /* The same when the first gap is already `elapsed` old: the first purchase
  * follows the conditional law above, later gaps the unconditional one:
  *   E N(H) = int_0^H (1 + m(H - u)) dF_e(u), F_e the conditional CDF,

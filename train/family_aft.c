@@ -33,6 +33,7 @@
 #include "../model/kinds.h"
 #include "../model/lifetime.h"
 #include "aft.h"
+#include "aft_dropout.h"
 #include "family.h"
 #include "lifetime_features.h"
 #include "lifetime_report.h"
@@ -60,6 +61,7 @@ typedef struct aft_params {
     double l2;                /* train.l2 */
     int64_t max_iter;         /* train.max_iter */
     int64_t renewal_grid;     /* eval.renewal_grid */
+    int expected_mode;        /* eval.expected_purchases: 0 renewal, 1 renewal_dropout */
     int64_t calibration_groups; /* eval.calibration_groups */
     int64_t buy_again_k;      /* eval.buy_again_k */
     double buy_again_day;     /* eval.buy_again_day */
@@ -69,6 +71,7 @@ static const char *const dist_choices[] = {"weibull", "loglogistic", NULL};
 static const char *const target_choices[] = {"user", "user_item", "interval", NULL};
 static const char *const population_choices[] = {"purchasers", "active", NULL};
 static const char *const optimizer_choices[] = {"newton", "adam", NULL};
+static const char *const expected_choices[] = {"renewal", "renewal_dropout", NULL};
 
 #define OFF(f) offsetof(aft_params, f)
 
@@ -126,6 +129,11 @@ static const upf_cfg_key aft_keys[] = {
     {"train.max_iter", UPF_CFG_INT, OFF(max_iter), 1, 10000, "100", NULL, "newton: iterations at most", 0},
     {"eval.renewal_grid", UPF_CFG_INT, OFF(renewal_grid), 0, 100000, "100", NULL,
      "steps of the renewal equation behind expected purchases within H (0: skip them)", 0},
+    {"eval.expected_purchases", UPF_CFG_ENUM, OFF(expected_mode), 0, 0, "renewal_dropout", expected_choices,
+     "expected purchases within H: renewal (every gap i.i.d. as the AFT law, nobody leaves) or renewal_dropout "
+     "(after each purchase the customer leaves with the BG/NBD dropout probability, BG/NBD fitted on the "
+     "purchases before the cutoff; targets user and user_item, the interval target uses renewal)",
+     0},
     {"eval.calibration_groups", UPF_CFG_INT, OFF(calibration_groups), 2, 1000, "10", NULL,
      "calibration: groups of equal size by predicted risk (10: deciles)", 0},
     {"eval.buy_again_k", UPF_CFG_INT, OFF(buy_again_k), 1, 10000, "10", NULL,
@@ -341,6 +349,8 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     double *surv = NULL, *med = NULL, *q10 = NULL, *q90 = NULL, *expct = NULL, *brier_term = NULL, *alt = NULL;
     double *alt_s = NULL, *cond = NULL;
     uint8_t *relevant = NULL;
+    double *alive = NULL; /* (n) BG/NBD P(alive) per test row, 1 without it */
+    double *stay = NULL;  /* (n) BG/NBD probability of staying after a purchase, 1 without it */
     upf_sbuf csv = {NULL, 0, 0, 0};
     upf_mw *w = NULL;
     upf_km km;
@@ -496,20 +506,53 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     alt_s = upf_malloc(n * sizeof *alt_s);
     cond = upf_malloc(n * sizeof *cond);
     relevant = upf_malloc(n ? n : 1);
-    if (!surv || !med || !q10 || !q90 || !expct || !brier_term || !alt || !alt_s || !cond || !relevant) {
+    alive = upf_malloc((n ? n : 1) * sizeof *alive);
+    stay = upf_malloc((n ? n : 1) * sizeof *stay);
+    if (!surv || !med || !q10 || !q90 || !expct || !brier_term || !alt || !alt_s || !cond || !relevant || !alive ||
+        !stay) {
         st = upf_err_set(err, UPF_ERR_NOMEM, "aft: out of memory for %zu predictions", n);
         goto done;
     }
-    double exp_total = 0.0, act_total = 0.0, exp_mae = 0.0;
+    /* dropout from a BG/NBD fit on the same purchases (LIFETIME.md, "Expected purchases within H"): stay[i]
+     * thins the renewals after each purchase; P(alive) x renewal is reported beside it as the rejected
+     * alternative; eval.expected_purchases picks the figure of predictions.csv */
+    int have_bg = 0;
+    for (size_t i = 0; i < n; i++) stay[i] = alive[i] = 1.0;
+    if (grid > 0 && p->target != 2) {
+        upf_bgnbd_params bg;
+        upf_err e3;
+        upf_status s3 = upf_aft_dropout_fit(ds, C, te.user, n, stay, alive, &bg, &e3);
+        if (s3 == UPF_OK) {
+            have_bg = 1;
+            upf_log(UPF_LOG_INFO, "aft: BG/NBD for dropout: r %.4f alpha %.4f a %.4f b %.4f", bg.r, bg.alpha, bg.a,
+                    bg.b);
+            METRIC("bgnbd.r", bg.r);
+            METRIC("bgnbd.alpha", bg.alpha);
+            METRIC("bgnbd.a", bg.a);
+            METRIC("bgnbd.b", bg.b);
+        } else if (p->expected_mode == 1) {
+            st = s3;
+            *err = e3;
+            goto done;
+        } else {
+            upf_log(UPF_LOG_WARN, "aft: no BG/NBD dropout: %s", e3.msg);
+            for (size_t i = 0; i < n; i++) stay[i] = alive[i] = 1.0;
+        }
+    }
+    int use_drop = have_bg && p->expected_mode == 1;
+    double exp_total = 0.0, act_total = 0.0, exp_mae = 0.0, ren_total = 0.0, ren_mae = 0.0, al_total = 0.0,
+           al_mae = 0.0, dr_total = 0.0, dr_mae = 0.0;
     for (size_t i = 0; i < n; i++) {
         if ((i & 1023) == 0 && upf_interrupted()) {
             st = upf_err_set(err, UPF_ERR_INTERRUPTED, "aft: interrupted while predicting");
             goto done;
         }
         upf_aft_prediction pr;
-        /* elapsed time is only ever > 0 for rows that ask from inside an open gap (none today: the
-         * interval target's test rows start at a purchase) */
-        double el = te.elapsed && te.elapsed[i] > 0.0 ? te.elapsed[i] : 0.0;
+        /* the conditional law is for rows that ask from inside an open gap of the interval target
+         * (none today: its test rows start at a purchase). The user and user_item targets measure
+         * T from the cutoff, so their features' `elapsed` (days since the last purchase) is a
+         * covariate there, never a condition: conditioning on T > elapsed counted it twice. */
+        double el = p->target == 2 && te.elapsed && te.elapsed[i] > 0.0 ? te.elapsed[i] : 0.0;
         upf_aft_predict(dist, d, te.X + i * d, theta, H, el > 0.0 ? 0 : grid, scratch, &pr);
         if (el > 0.0) { /* conditional on the gap being el days old already */
             double sg = exp(theta[d + 1]);
@@ -523,10 +566,19 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         med[i] = pr.median;
         q10[i] = pr.q10;
         q90[i] = pr.q90;
-        expct[i] = pr.expected;
-        exp_total += pr.expected;
+        double e_al = alive[i] * pr.expected;
+        double e_dr = pr.expected;
+        if (have_bg && grid) e_dr = upf_aft_expected_count_stay(dist, pr.eta, exp(theta[d + 1]), H, stay[i], grid, scratch);
+        expct[i] = use_drop ? e_dr : pr.expected;
+        exp_total += expct[i];
         act_total += te.n_h[i];
-        exp_mae += fabs(pr.expected - te.n_h[i]);
+        exp_mae += fabs(expct[i] - te.n_h[i]);
+        ren_total += pr.expected;
+        ren_mae += fabs(pr.expected - te.n_h[i]);
+        al_total += e_al;
+        al_mae += fabs(e_al - te.n_h[i]);
+        dr_total += e_dr;
+        dr_mae += fabs(e_dr - te.n_h[i]);
     }
     {
         upf_aft_data T = {n, d, te.X, NULL, te.time, te.event, NULL, NULL};
@@ -549,6 +601,14 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         METRIC("expected_purchases.total", exp_total);
         METRIC("expected_purchases.actual", act_total);
         METRIC("expected_purchases.mae", exp_mae / (double)n);
+        METRIC("expected_purchases.renewal.total", ren_total);
+        METRIC("expected_purchases.renewal.mae", ren_mae / (double)n);
+        if (have_bg) {
+            METRIC("expected_purchases.renewal_dropout.total", dr_total);
+            METRIC("expected_purchases.renewal_dropout.mae", dr_mae / (double)n);
+            METRIC("expected_purchases.renewal_alive.total", al_total);
+            METRIC("expected_purchases.renewal_alive.mae", al_mae / (double)n);
+        }
     }
     /* per-row Brier terms (IPCW) for `upfunnel compare` */
     {
@@ -735,6 +795,8 @@ done:
     upf_free(alt_s);
     upf_free(cond);
     upf_free(relevant);
+    upf_free(alive);
+    upf_free(stay);
     return st;
 }
 
