@@ -129,7 +129,9 @@ typedef struct upf_aft_query {
     size_t n_x;
     double horizon_days;   /* H; <= 0: the model's aft.horizon_days */
     double elapsed_days;   /* time since the last purchase with none since (>= 0): answers are conditional
-                              on T > elapsed */
+                              on T > elapsed. Only for models with aft.time_origin "last_purchase"
+                              (interval target); "cutoff" models (user, user_item) already count
+                              recency as a feature: pass 0, or recency is counted twice */
     const double *probs;   /* (n_probs) quantile levels in (0, 1), or NULL */
     size_t n_probs;
 } upf_aft_query;
