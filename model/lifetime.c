@@ -278,6 +278,24 @@ double upf_aft_expected_count(int dist, double eta, double sigma, double horizon
     return upf_aft_expected_count_stay(dist, eta, sigma, horizon, 1.0, grid, scratch);
 }
 
+double upf_aft_expected_count_gap(int dist, double eta1, double sigma1, double eta_g, double sigma_g, double horizon,
+                                  double stay, size_t grid, double *scratch)
+{
+    if (!(horizon > 0.0) || grid == 0) return 0.0;
+    if (!(stay >= 0.0)) stay = 0.0; /* NaN too */
+    if (stay > 1.0) stay = 1.0;
+    /* m = G + stay G * m on the grid (scratch[0..grid]); M = stay m counts the purchases after one */
+    upf_aft_expected_count_stay(dist, eta_g, sigma_g, horizon, stay, grid, scratch);
+    const double *m = scratch;
+    double h = horizon / (double)grid, prev = 0.0, total = 0.0;
+    for (size_t j = 1; j <= grid; j++) {
+        double f1 = -expm1(upf_aft_log_survival(dist, eta1, sigma1, (double)j * h));
+        total += (f1 - prev) * (1.0 + stay * 0.5 * (m[grid - j] + m[grid - j + 1]));
+        prev = f1;
+    }
+    return total;
+}
+
 double upf_aft_expected_count_elapsed(int dist, double eta, double sigma, double elapsed, double horizon, size_t grid,
                                       double *scratch)
 {

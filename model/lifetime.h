@@ -96,6 +96,21 @@ double upf_aft_expected_count(int dist, double eta, double sigma, double horizon
  * exponential law of rate l, E N(H) = (1 - exp(-l (1-stay) H)) / (1 - stay). */
 double upf_aft_expected_count_stay(int dist, double eta, double sigma, double horizon, double stay, size_t grid,
                                    double *scratch /* (2 * (grid+1)) */);
+/* Expected purchases in (0, horizon] when the first purchase and the later
+ * gaps follow different AFT laws: the first purchase the law (eta1, sigma1)
+ * of the time from the cutoff, every later gap the law (eta_g, sigma_g) of
+ * the time between two purchases, and after each purchase the customer buys
+ * again at all with probability `stay` (clamped to [0, 1]; NaN is 0; 1:
+ * nobody leaves). With M the defective renewal count of the gap law,
+ * M = stay G + stay G * M,
+ *   E N(H) = int_0^H (1 + M(H - u)) dF1(u),
+ * both on `grid` equal steps with the midpoint rule of
+ * upf_aft_expected_count_stay. Same laws and stay 1 give
+ * upf_aft_expected_count. Exponential laws of rates a (first) and b (gaps),
+ * stay 1: E N(H) = (1 - e^{-aH}) + b (H - (1 - e^{-aH})/a).
+ * scratch: 2 * (grid + 1) doubles. Returns 0 for horizon <= 0 or grid 0. */
+double upf_aft_expected_count_gap(int dist, double eta1, double sigma1, double eta_g, double sigma_g, double horizon,
+                                  double stay, size_t grid, double *scratch /* (2 * (grid+1)) */);
 /* The same when the first gap is already `elapsed` old: the first purchase
  * follows the conditional law above, later gaps the unconditional one:
  *   E N(H) = int_0^H (1 + m(H - u)) dF_e(u), F_e the conditional CDF,

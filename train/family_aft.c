@@ -34,6 +34,7 @@
 #include "../model/lifetime.h"
 #include "aft.h"
 #include "aft_dropout.h"
+#include "aft_gap.h"
 #include "family.h"
 #include "lifetime_features.h"
 #include "lifetime_report.h"
@@ -61,7 +62,8 @@ typedef struct aft_params {
     double l2;                /* train.l2 */
     int64_t max_iter;         /* train.max_iter */
     int64_t renewal_grid;     /* eval.renewal_grid */
-    int expected_mode;        /* eval.expected_purchases: 0 renewal, 1 renewal_dropout */
+    int expected_mode;        /* eval.expected_purchases: 0 renewal, 1 renewal_dropout, 2 gap_renewal,
+                                 3 gap_renewal_dropout */
     int64_t calibration_groups; /* eval.calibration_groups */
     int64_t buy_again_k;      /* eval.buy_again_k */
     double buy_again_day;     /* eval.buy_again_day */
@@ -71,7 +73,7 @@ static const char *const dist_choices[] = {"weibull", "loglogistic", NULL};
 static const char *const target_choices[] = {"user", "user_item", "interval", NULL};
 static const char *const population_choices[] = {"purchasers", "active", NULL};
 static const char *const optimizer_choices[] = {"newton", "adam", NULL};
-static const char *const expected_choices[] = {"renewal", "renewal_dropout", NULL};
+static const char *const expected_choices[] = {"renewal", "renewal_dropout", "gap_renewal", "gap_renewal_dropout", NULL};
 
 #define OFF(f) offsetof(aft_params, f)
 
@@ -130,9 +132,11 @@ static const upf_cfg_key aft_keys[] = {
     {"eval.renewal_grid", UPF_CFG_INT, OFF(renewal_grid), 0, 100000, "100", NULL,
      "steps of the renewal equation behind expected purchases within H (0: skip them)", 0},
     {"eval.expected_purchases", UPF_CFG_ENUM, OFF(expected_mode), 0, 0, "renewal_dropout", expected_choices,
-     "expected purchases within H: renewal (every gap i.i.d. as the AFT law, nobody leaves) or renewal_dropout "
+     "expected purchases within H: renewal (every gap i.i.d. as the AFT law, nobody leaves), renewal_dropout "
      "(after each purchase the customer leaves with the BG/NBD dropout probability, BG/NBD fitted on the "
-     "purchases before the cutoff; targets user and user_item, the interval target uses renewal)",
+     "purchases before the cutoff), gap_renewal (the first purchase on the AFT law, every later gap on the law of "
+     "purchase-to-purchase gaps, an AFT fitted on the gaps before the cutoff) or gap_renewal_dropout (both); "
+     "targets user and user_item, the interval target uses renewal",
      0},
     {"eval.calibration_groups", UPF_CFG_INT, OFF(calibration_groups), 2, 1000, "10", NULL,
      "calibration: groups of equal size by predicted risk (10: deciles)", 0},
@@ -351,6 +355,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
     uint8_t *relevant = NULL;
     double *alive = NULL; /* (n) BG/NBD P(alive) per test row, 1 without it */
     double *stay = NULL;  /* (n) BG/NBD probability of staying after a purchase, 1 without it */
+    double *gap_eta = NULL; /* (n) the gap law's log-time location per test row (gap_renewal) */
     upf_sbuf csv = {NULL, 0, 0, 0};
     upf_mw *w = NULL;
     upf_km km;
@@ -530,7 +535,7 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
             METRIC("bgnbd.alpha", bg.alpha);
             METRIC("bgnbd.a", bg.a);
             METRIC("bgnbd.b", bg.b);
-        } else if (p->expected_mode == 1) {
+        } else if (p->expected_mode == 1 || p->expected_mode == 3) {
             st = s3;
             *err = e3;
             goto done;
@@ -539,7 +544,32 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
             for (size_t i = 0; i < n; i++) stay[i] = alive[i] = 1.0;
         }
     }
+    /* the gap law (LIFETIME.md, "Renewals on the gap law"): purchases after the first one renew on the law
+     * of purchase-to-purchase gaps, not on the law of the time from the cutoff */
+    int have_gap = 0;
+    double gap_sigma = 0.0;
+    if (grid > 0 && p->target != 2) {
+        if (!(gap_eta = upf_malloc((n ? n : 1) * sizeof *gap_eta))) {
+            st = upf_err_set(err, UPF_ERR_NOMEM, "aft: out of memory for %zu predictions", n);
+            goto done;
+        }
+        upf_err e4;
+        upf_status s4 = upf_aft_gap_fit(ds, C, W, dist, p->user_attrs, (size_t)p->max_user_attrs, te.user, n,
+                                        gap_eta, &gap_sigma, &e4);
+        if (s4 == UPF_OK) {
+            have_gap = 1;
+            upf_log(UPF_LOG_INFO, "aft: gap law for renewals: sigma %.4f", gap_sigma);
+            METRIC("gap_law.sigma", gap_sigma);
+        } else if (p->expected_mode >= 2) {
+            st = s4;
+            *err = e4;
+            goto done;
+        } else {
+            upf_log(UPF_LOG_WARN, "aft: no gap law: %s", e4.msg);
+        }
+    }
     int use_drop = have_bg && p->expected_mode == 1;
+    double gr_total = 0.0, gr_mae = 0.0, gd_total = 0.0, gd_mae = 0.0;
     double exp_total = 0.0, act_total = 0.0, exp_mae = 0.0, ren_total = 0.0, ren_mae = 0.0, al_total = 0.0,
            al_mae = 0.0, dr_total = 0.0, dr_mae = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -569,7 +599,19 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
         double e_al = alive[i] * pr.expected;
         double e_dr = pr.expected;
         if (have_bg && grid) e_dr = upf_aft_expected_count_stay(dist, pr.eta, exp(theta[d + 1]), H, stay[i], grid, scratch);
-        expct[i] = use_drop ? e_dr : pr.expected;
+        double e_gr = 0.0, e_gd = 0.0;
+        if (have_gap && grid) {
+            double s1 = exp(theta[d + 1]);
+            e_gr = upf_aft_expected_count_gap(dist, pr.eta, s1, gap_eta[i], gap_sigma, H, 1.0, grid, scratch);
+            e_gd = have_bg ? upf_aft_expected_count_gap(dist, pr.eta, s1, gap_eta[i], gap_sigma, H, stay[i], grid,
+                                                        scratch)
+                           : e_gr;
+        }
+        expct[i] = p->expected_mode == 3 ? e_gd : p->expected_mode == 2 ? e_gr : use_drop ? e_dr : pr.expected;
+        gr_total += e_gr;
+        gr_mae += fabs(e_gr - te.n_h[i]);
+        gd_total += e_gd;
+        gd_mae += fabs(e_gd - te.n_h[i]);
         exp_total += expct[i];
         act_total += te.n_h[i];
         exp_mae += fabs(expct[i] - te.n_h[i]);
@@ -608,6 +650,14 @@ static upf_status aft_run(upf_run *run, const void *vp, upf_err *err)
             METRIC("expected_purchases.renewal_dropout.mae", dr_mae / (double)n);
             METRIC("expected_purchases.renewal_alive.total", al_total);
             METRIC("expected_purchases.renewal_alive.mae", al_mae / (double)n);
+        }
+        if (have_gap) {
+            METRIC("expected_purchases.gap_renewal.total", gr_total);
+            METRIC("expected_purchases.gap_renewal.mae", gr_mae / (double)n);
+        }
+        if (have_gap && have_bg) {
+            METRIC("expected_purchases.gap_renewal_dropout.total", gd_total);
+            METRIC("expected_purchases.gap_renewal_dropout.mae", gd_mae / (double)n);
         }
     }
     /* per-row Brier terms (IPCW) for `upfunnel compare` */
@@ -797,6 +847,7 @@ done:
     upf_free(relevant);
     upf_free(alive);
     upf_free(stay);
+    upf_free(gap_eta);
     return st;
 }
 
