@@ -148,6 +148,60 @@ START_TEST(test_planted_gap_law)
 }
 END_TEST
 
+/* Covariates: half the customers carry the attribute vip = 1 and reorder every Weibull(log 10, 0.5) days, the
+ * others every Weibull(log 40, 0.5): the gap law's location per user comes back for each group; a user index
+ * with no attribute row (no events) gets the intercept. Then every allocation failure in turn: NOMEM,
+ * outputs zeroed, until the fit succeeds. */
+START_TEST(test_gap_covariates_and_alloc_failure)
+{
+    enum { N = 400 };
+    const int64_t T0 = 1262304000;
+    upf_builder *b = NULL;
+    upf_err e;
+    ck_assert_int_eq(upf_builder_create(&b, &e), UPF_OK);
+    upf_rng r;
+    upf_rng_seed(&r, 7, 0);
+    int32_t users[N + 1];
+    int32_t item = upf_builder_item(b, "sku", 3);
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        int len = snprintf(id, sizeof id, "u%d", i);
+        users[i] = upf_builder_user(b, id, (size_t)len);
+        int vip = i % 2;
+        if (vip) ck_assert_int_eq(upf_builder_user_attr(b, users[i], "vip", 1.0f), UPF_OK);
+        for (double now = upf_rng_uniform(&r) * 100.0; now < 400.0;
+             now += weibull_draw(&r, log(vip ? 10.0 : 40.0), 0.5))
+            ck_assert_int_eq(
+                upf_builder_event(b, users[i], item, T0 + (int64_t)llround(now * DAY), UPF_EV_PURCHASE, 1.0f, -1),
+                UPF_OK);
+    }
+    int32_t ghost = upf_builder_user(b, "ghost", 5); /* a user without events */
+    users[N] = ghost;
+    upf_dataset *ds = NULL;
+    ck_assert_int_eq(upf_builder_finish(b, &ds, &e), UPF_OK); /* consumes the builder */
+    int64_t cutoff = T0 + 400 * (int64_t)DAY;
+    double eta[N + 1], sg = 0.0;
+    ck_assert_int_eq(upf_aft_gap_fit(ds, cutoff, 120.0, UPF_AFT_WEIBULL, 1, 10, users, N + 1, eta, &sg, &e), UPF_OK);
+    ck_assert_double_eq_tol(sg, 0.5, 0.05);
+    ck_assert_double_eq_tol(eta[1], log(10.0), 0.1);
+    ck_assert_double_eq_tol(eta[0], log(40.0), 0.1);
+    ck_assert(eta[N - 1] == eta[1] && eta[N - 2] == eta[0]);
+    ck_assert(eta[N] > eta[1] && eta[N] < eta[0]); /* the intercept: the standardized mean in between */
+    for (long k = 1; k < 10000; k++) {
+        upf_alloc_fail_after(k);
+        upf_status st = upf_aft_gap_fit(ds, cutoff, 120.0, UPF_AFT_WEIBULL, 1, 10, users, N + 1, eta, &sg, &e);
+        upf_alloc_fail_after(0);
+        if (st == UPF_OK) break;
+        ck_assert_int_eq(st, UPF_ERR_NOMEM);
+        ck_assert_double_eq(sg, 0.0);
+        ck_assert_double_eq(eta[0], 0.0);
+        ck_assert_double_eq(eta[N], 0.0);
+    }
+    ck_assert_double_eq_tol(sg, 0.5, 0.05);
+    upf_dataset_free(ds);
+}
+END_TEST
+
 Suite *aft_gap_suite(void)
 {
     Suite *s = suite_create("aft_gap");
@@ -155,6 +209,7 @@ Suite *aft_gap_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_gap_closed_form);
     tcase_add_test(tc, test_planted_gap_law);
+    tcase_add_test(tc, test_gap_covariates_and_alloc_failure);
     suite_add_tcase(s, tc);
     return s;
 }
