@@ -222,6 +222,36 @@ static upf_status fit_bgnbd(const upf_dataset *ds, int64_t cutoff, upf_trig_mode
 
 /* ---- win-back: the lifetime family's AFT on user features ---- */
 
+/* Standardizes the training rows, fits a Weibull/log-logistic AFT by Newton
+ * with a little ridge (activity counts and intervals are nearly collinear)
+ * and standardizes the scoring rows the same way. A fit that fails for a
+ * numerical reason is not an error: the caller falls back (*fitted = 0, a
+ * warning naming the fallback); out of memory and interruption are. *dist is
+ * the law fitted (upf_aft_dist). */
+static upf_status fit_ridge_aft(upf_lt_features *tr, upf_lt_features *now, double *time, uint8_t *event,
+                                double *center, double *scale, double *theta, const char *what,
+                                const char *fallback, int *fitted, int *dist, upf_err *err)
+{
+    size_t n = tr->n_rows, d = tr->n_cols;
+    *fitted = 0;
+    upf_aft_standardize(tr->X, n, d, center, scale);
+    upf_aft_data D = { n, d, tr->X, NULL, time, event, NULL, NULL };
+    upf_aft_params ap = upf_aft_params_default();
+    ap.l2 = 1.0;
+    *dist = ap.dist;
+    upf_aft_fit_info info;
+    upf_err e2;
+    upf_status st = upf_aft_fit_newton(&D, &ap, theta, &info, &e2);
+    if (st == UPF_ERR_NOMEM || st == UPF_ERR_INTERRUPTED) return upf_err_set(err, st, "%s", e2.msg);
+    if (st) {
+        upf_log(UPF_LOG_WARN, "triggers: %s fit failed (%s); %s", what, e2.msg, fallback);
+        return UPF_OK;
+    }
+    upf_aft_apply_standardize(now->X, now->n_rows, d, center, scale);
+    *fitted = 1;
+    return UPF_OK;
+}
+
 /* Learns log T = x.beta + beta_0 + sigma W for T = days from a reference
  * cutoff (cutoff - window) to the user's next purchase (censored at the
  * window), on the user features of upf_lt_features_build at that reference
@@ -269,30 +299,17 @@ static upf_status fit_winback_aft(const upf_dataset *ds, const upf_trig_model_pa
         goto done;
     }
     upf_lt_labels(ds, tr.user, NULL, n, ref, (double)p->winback_window_days, time, event, NULL);
-    upf_aft_standardize(tr.X, n, d, center, scale);
-    upf_aft_data D = { n, d, tr.X, NULL, time, event, NULL, NULL };
-    upf_aft_params ap = upf_aft_params_default();
-    ap.l2 = 1.0; /* a little ridge: activity counts and intervals are nearly collinear */
-    upf_aft_fit_info info;
-    st = upf_aft_fit_newton(&D, &ap, theta, &info, &e2);
-    if (st == UPF_ERR_NOMEM || st == UPF_ERR_INTERRUPTED) {
-        st = upf_err_set(err, st, "%s", e2.msg);
-        goto done;
-    }
-    if (st) {
-        upf_log(UPF_LOG_WARN, "triggers: win-back AFT fit failed (%s); BG/NBD or the rule decides", e2.msg);
-        st = UPF_OK;
-        goto done;
-    }
+    int fitted = 0;
+    st = fit_ridge_aft(&tr, &now, time, event, center, scale, theta, "win-back AFT", "BG/NBD or the rule decides",
+                       &fitted, &m->wb_dist, err);
+    if (st || !fitted) goto done;
     for (size_t u = 0; u < ds->n_users; u++) m->wb_eta[u] = NAN;
-    upf_aft_apply_standardize(now.X, now.n_rows, d, center, scale);
     for (size_t j = 0; j < now.n_rows; j++) {
         double eta = theta[d];
         for (size_t k = 0; k < d; k++) eta += theta[k] * (double)now.X[j * d + k];
         m->wb_eta[now.user[j]] = (float)eta;
     }
     m->wb_sigma = exp(theta[d + 1]);
-    m->wb_dist = ap.dist;
     m->has_wb = 1;
     size_t n_ev = 0;
     for (size_t j = 0; j < n; j++) n_ev += event[j];
@@ -447,22 +464,10 @@ static upf_status fit_buy_again(const upf_dataset *ds, const upf_trig_model_para
         goto done;
     }
     upf_lt_labels(ds, tr.user, tr.item, n, cutoff - (int64_t)p->buy_again_window_days * DAY, W, time, event, NULL);
-    upf_aft_standardize(tr.X, n, d, center, scale);
-    upf_aft_data D = { n, d, tr.X, NULL, time, event, NULL, NULL };
-    upf_aft_params ap = upf_aft_params_default();
-    ap.l2 = 1.0; /* a little ridge: some columns are nearly collinear (counts, intervals) */
-    upf_aft_fit_info info;
-    st = upf_aft_fit_newton(&D, &ap, theta, &info, &e2);
-    if (st == UPF_ERR_NOMEM || st == UPF_ERR_INTERRUPTED) {
-        st = upf_err_set(err, st, "%s", e2.msg);
-        goto done;
-    }
-    if (st) {
-        upf_log(UPF_LOG_WARN, "triggers: buy-again AFT fit failed (%s); repurchase gaps decide", e2.msg);
-        st = UPF_OK;
-        goto done;
-    }
-    upf_aft_apply_standardize(now.X, now.n_rows, d, center, scale);
+    int fitted = 0;
+    st = fit_ridge_aft(&tr, &now, time, event, center, scale, theta, "buy-again AFT", "repurchase gaps decide",
+                       &fitted, &m->ba_dist, err);
+    if (st || !fitted) goto done;
     for (size_t j = 0; j < now.n_rows; j++) {
         double eta = theta[d];
         for (size_t k = 0; k < d; k++) eta += theta[k] * (double)now.X[j * d + k];
@@ -473,7 +478,6 @@ static upf_status fit_buy_again(const upf_dataset *ds, const upf_trig_model_para
     for (size_t u = 0; u < ds->n_users; u++) m->ba_ptr[u + 1] += m->ba_ptr[u];
     m->ba_n = now.n_rows;
     m->ba_sigma = exp(theta[d + 1]);
-    m->ba_dist = ap.dist;
     m->has_ba = 1;
     size_t n_ev = 0;
     for (size_t j = 0; j < n; j++) n_ev += event[j];
